@@ -1,0 +1,39 @@
+// SHA-256 (FIPS 180-4). The "sha256" Merkle suite (RFC 9162) hashes every node with it.
+//
+// Sizes: digest SHA256_LEN = 32 bytes, block SHA256_BLOCK_LEN = 64 bytes.
+// Inputs may be empty (data may then be null) and may alias the output.
+// Thread-safety: the one-shot functions are reentrant; a Sha256 object is not shared.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ledger_core {
+
+constexpr size_t SHA256_LEN = 32;
+constexpr size_t SHA256_BLOCK_LEN = 64;
+
+// Incremental hashing: init(), any number of update(), then final(). final() leaves the
+// object needing init() before reuse.
+struct Sha256 {
+  uint32_t state[8];
+  uint64_t total_len;
+  uint8_t block[SHA256_BLOCK_LEN];
+  size_t block_len;
+
+  void init();
+  void update(const uint8_t* data, size_t len);
+  void final(uint8_t out[SHA256_LEN]);
+};
+
+void sha256(const uint8_t* data, size_t len, uint8_t out[SHA256_LEN]);
+
+// Compresses block_count consecutive 64-byte blocks into state. The portable path, and the
+// dispatching entry point that picks the widest path (SHA-NI where the CPU has it) once.
+void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+
+// The name of the active compression path ("portable", "sha_ni"), for ledger_core.features().
+const char* sha256_active_path();
+
+}  // namespace ledger_core

@@ -1,0 +1,52 @@
+"""Build of ledger_core._native: every .cpp under native/ and python/, one extension.
+
+Portable by default (-O3, no -march=native): SIMD paths are compiled with GCC target
+attributes and chosen at run time, so a wheel runs on any x86-64.
+"""
+import glob
+import os
+
+from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
+from setuptools import setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _sources():
+    native = glob.glob("native/**/*.cpp", recursive=True)
+    binding = glob.glob("python/*.cpp")
+    return sorted(native) + sorted(binding)
+
+
+def _headers():
+    return sorted(glob.glob("native/**/*.h", recursive=True) + glob.glob("python/*.h"))
+
+
+_HEADERS_MTIME = max((os.stat(h).st_mtime for h in _headers()), default=0.0)
+
+
+def _needs_recompile(obj, src):
+    """Per-object incremental rebuilds: a source, or any header, newer than the object."""
+    if not os.path.exists(obj):
+        return True
+    built = os.stat(obj).st_mtime
+    return os.stat(src).st_mtime >= built or _HEADERS_MTIME >= built
+
+
+ParallelCompile("LEDGER_CORE_BUILD_JOBS", needs_recompile=_needs_recompile).install()
+
+_extra = ["-O3", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fno-strict-aliasing"]
+if os.environ.get("LEDGER_CORE_DEBUG"):
+    _extra = ["-O1", "-g", "-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-Wall"]
+
+ext = Pybind11Extension(
+    "ledger_core._native",
+    _sources(),
+    include_dirs=["native", "python"],
+    depends=_headers(),
+    cxx_std=17,
+    extra_compile_args=_extra,
+    extra_link_args=["-fsanitize=address,undefined"] if os.environ.get("LEDGER_CORE_DEBUG") else [],
+)
+
+setup(ext_modules=[ext], cmdclass={"build_ext": build_ext})

@@ -1,0 +1,51 @@
+"""ledger_core: a tamper-evident, append-only ledger of signed e-invoices.
+
+The compiled core is the private module ``ledger_core._native``; the public API is
+the modules re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from ledger_core.errors import (
+    InternalError,
+    InvalidArgumentError,
+    LedgerError,
+    MalformedInputError,
+    NativeMemoryError,
+    OutOfRangeError,
+)
+from ledger_core import _native
+from ledger_core import hashing
+
+__version__ = "0.1.0"
+
+
+def features() -> Dict[str, Any]:
+    """Which CPU features were detected and which path each primitive uses.
+
+    ``{"cpu": {...}, "paths": {"sha256": "sha_ni", ...}, "threads": N, "portable_forced": bool}``.
+    Set ``LEDGER_CORE_PORTABLE=1`` in the environment before import to force every
+    portable path.
+    """
+    cpu = dict(_native.cpu_features())
+    return {
+        "cpu": cpu,
+        "paths": dict(_native.active_paths()),
+        "threads": int(_native.hardware_thread_count()),
+        "portable_forced": bool(cpu.pop("portable_forced")),
+    }
+
+
+__all__ = [
+    "features",
+    "hashing",
+    "LedgerError",
+    "InvalidArgumentError",
+    "OutOfRangeError",
+    "MalformedInputError",
+    "NativeMemoryError",
+    "InternalError",
+    "__version__",
+]
