@@ -200,6 +200,8 @@ def test_active_path_is_reported():
         assert path == "portable"
     else:
         assert path in ("avx2", "portable")
+        if ledger_core.features()["cpu"]["avx2"]:
+            assert path == "avx2"
 
 
 @pytest.mark.parametrize("count", MANY_COUNTS)
