@@ -322,3 +322,9 @@ def test_many_multi_chunk_messages_share_lanes():
         assert [bytes(r) for r in blake3_many(items, key=k, _portable=True)] == expected
     rows = np.frombuffer(random_bytes(70 * 3000, 9), dtype=np.uint8).reshape(70, 3000)
     assert [bytes(r) for r in blake3_many(rows)] == [blake3_ref.blake3(r.tobytes()).digest() for r in rows]
+
+
+def test_hasher_attributes_like_hashlib():
+    h = Blake3()
+    assert (h.name, h.digest_size, h.block_size) == ("blake3", 32, 64)
+    assert h.hexdigest() == blake3_ref.blake3(b"").hexdigest()
