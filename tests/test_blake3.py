@@ -90,6 +90,23 @@ def test_boundary_lengths_match_blake3_package(length):
     assert blake3(data, length=131) == blake3_ref.blake3(data).digest(131)
 
 
+# Both sides of every block boundary up to 32 blocks and of every chunk boundary up to
+# 20 chunks.
+SWEEP_LENGTHS = sorted(
+    {64 * k + d for k in range(33) for d in (-1, 0, 1) if 64 * k + d >= 0}
+    | {1024 * k + d for k in range(21) for d in (-1, 0, 1) if 1024 * k + d >= 0}
+)
+
+
+def test_every_block_and_chunk_boundary_one_shot_and_batched():
+    data = random_bytes(max(SWEEP_LENGTHS), 77)
+    items = [data[:n] for n in SWEEP_LENGTHS]
+    expected = [blake3_ref.blake3(x).digest() for x in items]
+    assert [blake3(x) for x in items] == expected
+    assert [bytes(r) for r in blake3_many(items)] == expected
+    assert [bytes(r) for r in blake3_many(items, _portable=True)] == expected
+
+
 def test_large_input_one_megabyte_and_odd_sizes():
     for length in (1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 5):
         data = random_bytes(length, 7)
