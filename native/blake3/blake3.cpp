@@ -142,7 +142,7 @@ void push_subtree(Blake3Hasher& h, const uint8_t cv[32], unsigned level) {
 // The chaining value of chunk_count (a power of two <= MAX_SUBTREE_CHUNKS) whole chunks
 // starting at chunk index `counter`: chunks 8 at a time, then each level of parents.
 void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], uint64_t counter,
-                uint8_t flags, HashLanesFn hash_lanes, uint8_t out[32]) {
+                uint8_t flags, const Kernels& kernels, uint8_t out[32]) {
   uint8_t buffer_a[MAX_SUBTREE_CHUNKS * 32], buffer_b[MAX_SUBTREE_CHUNKS * 32];
   uint8_t* cvs = buffer_a;
   uint8_t* next = buffer_b;
@@ -160,24 +160,11 @@ void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], 
       job.last_block_len[l] = 64;
       job.counter[l] = counter + i + l;
     }
-    hash_lanes(job, cvs + i * 32);
+    kernels.hash_lanes(job, cvs + i * 32);
   }
-  job.flags = flags | PARENT;
-  job.flags_start = 0;
-  job.flags_end = 0;
-  job.block_count = 1;
   for (size_t n = chunk_count; n > 1; n /= 2) {
-    const size_t parents = n / 2;
-    for (size_t i = 0; i < parents; i += MAX_LANES) {
-      job.lane_count = parents - i < MAX_LANES ? parents - i : MAX_LANES;
-      for (size_t l = 0; l < job.lane_count; ++l) {
-        job.input[l] = cvs + (i + l) * 64;
-        job.last_block[l] = job.input[l];
-        job.last_block_len[l] = 64;
-        job.counter[l] = 0;
-      }
-      hash_lanes(job, next + i * 32);
-    }
+    // Parent i of this level is the 64 bytes cvs[64 i, 64 i + 64): two children.
+    kernels.hash_blocks(cvs, 64, n / 2, 64, key, flags | PARENT, next);
     uint8_t* t = cvs;
     cvs = next;
     next = t;
@@ -185,7 +172,7 @@ void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], 
   std::memcpy(out, cvs, 32);
 }
 
-void hasher_update(Blake3Hasher& h, const uint8_t* data, size_t len, HashLanesFn hash_lanes) {
+void hasher_update(Blake3Hasher& h, const uint8_t* data, size_t len, const Kernels& kernels) {
   while (len > 0) {
     if (chunk_len(h) == BLAKE3_CHUNK_LEN) {
       uint8_t cv[32];
@@ -203,7 +190,7 @@ void hasher_update(Blake3Hasher& h, const uint8_t* data, size_t len, HashLanesFn
         ++level;
       }
       uint8_t cv[32];
-      subtree_cv(data, chunks, h.key, h.chunk_counter, h.flags, hash_lanes, cv);
+      subtree_cv(data, chunks, h.key, h.chunk_counter, h.flags, kernels, cv);
       push_subtree(h, cv, level);
       data += chunks * BLAKE3_CHUNK_LEN;
       len -= chunks * BLAKE3_CHUNK_LEN;
@@ -228,7 +215,7 @@ void key_words_or_iv(const uint8_t* key, uint32_t words[8], uint8_t* flags) {
 }
 
 void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t len,
-               HashLanesFn hash_lanes, uint8_t out[32]) {
+               const Kernels& kernels, uint8_t out[32]) {
   if (len <= BLAKE3_CHUNK_LEN) {
     // One chunk, and it is the root: no tree, no hasher state (a proof's single
     // parent node is one compression).
@@ -249,7 +236,7 @@ void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t
   }
   Blake3Hasher h;
   init_with(h, key, flags);
-  hasher_update(h, data, len, hash_lanes);
+  hasher_update(h, data, len, kernels);
   h.finalize(out, BLAKE3_OUT_LEN);
 }
 
@@ -265,8 +252,8 @@ void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t
 // fill the lanes on their own and go through the hasher's subtrees one by one.
 class ChunkScheduler {
  public:
-  ChunkScheduler(const uint32_t key[8], uint8_t flags, HashLanesFn hash_lanes)
-      : key_(key), flags_(flags), hash_lanes_(hash_lanes) {}
+  ChunkScheduler(const uint32_t key[8], uint8_t flags, const Kernels& kernels)
+      : key_(key), flags_(flags), kernels_(kernels) {}
 
   // Schedules message `data`/`len`; its 32-byte digest is written to `out` by the time
   // finish() returns (possibly earlier).
@@ -277,7 +264,7 @@ class ChunkScheduler {
       return;
     }
     if (chunk_count > MAX_WINDOWED_CHUNKS) {
-      hash_with(key_, flags_, data, len, hash_lanes_, out);
+      hash_with(key_, flags_, data, len, kernels_, out);
       return;
     }
     if (window_used_ + chunk_count > WINDOW_CHUNKS) flush_window();
@@ -345,7 +332,7 @@ class ChunkScheduler {
       job.last_block_len[l] = static_cast<uint32_t>(tail_len);
       job.counter[l] = c.counter;
     }
-    hash_lanes_(job, lane_out_);
+    kernels_.hash_lanes(job, lane_out_);
     for (size_t l = 0; l < job.lane_count; ++l)
       std::memcpy(pending_[kind][group][l].out, lane_out_ + l * 32, 32);
     pending_count_[kind][group] = 0;
@@ -391,7 +378,7 @@ class ChunkScheduler {
 
   const uint32_t* key_;
   uint8_t flags_;
-  HashLanesFn hash_lanes_;
+  const Kernels& kernels_;
   Chunk pending_[2][GROUPS][MAX_LANES];
   size_t pending_count_[2][GROUPS] = {};
   uint8_t scratch_[MAX_LANES * 64];
@@ -403,14 +390,20 @@ class ChunkScheduler {
 };
 
 void hash_many_with(const uint8_t* inputs, size_t input_len, size_t count, const uint8_t* key,
-                    uint8_t* out, HashLanesFn hash_lanes) {
+                    uint8_t* out, const Kernels& kernels) {
   uint32_t key_words[8];
   uint8_t flags;
   key_words_or_iv(key, key_words, &flags);
   if (input_len > BLAKE3_CHUNK_LEN) {
-    ChunkScheduler scheduler(key_words, flags, hash_lanes);
+    ChunkScheduler scheduler(key_words, flags, kernels);
     for (size_t i = 0; i < count; ++i) scheduler.add(inputs + i * input_len, input_len, out + i * 32);
     scheduler.finish();
+    return;
+  }
+  if (input_len <= BLAKE3_BLOCK_LEN) {
+    // One block each (64-byte Merkle nodes): the batch-wide kernel.
+    kernels.hash_blocks(inputs, input_len, count, static_cast<uint32_t>(input_len), key_words,
+                        flags | CHUNK_START | CHUNK_END | ROOT, out);
     return;
   }
   // Every input is one chunk: block 0 has CHUNK_START, the last block CHUNK_END | ROOT,
@@ -443,15 +436,15 @@ void hash_many_with(const uint8_t* inputs, size_t input_len, size_t count, const
         job.last_block[l] = scratch + l * 64;
       }
     }
-    hash_lanes(job, out + i * 32);
+    kernels.hash_lanes(job, out + i * 32);
   }
 }
 
-void hash_var_with(const VarItems& items, const uint8_t* key, uint8_t* out, HashLanesFn hash_lanes) {
+void hash_var_with(const VarItems& items, const uint8_t* key, uint8_t* out, const Kernels& kernels) {
   uint32_t key_words[8];
   uint8_t flags;
   key_words_or_iv(key, key_words, &flags);
-  ChunkScheduler scheduler(key_words, flags, hash_lanes);
+  ChunkScheduler scheduler(key_words, flags, kernels);
   for (size_t i = 0; i < items.count; ++i) scheduler.add(items.item(i), items.item_len(i), out + i * 32);
   scheduler.finish();
 }
@@ -478,7 +471,7 @@ void Blake3Hasher::init_derive_key(const char* context, size_t context_len) {
 }
 
 void Blake3Hasher::update(const uint8_t* data, size_t len) {
-  hasher_update(*this, data, len, active_hash_lanes());
+  hasher_update(*this, data, len, active_kernels());
 }
 
 void Blake3Hasher::finalize(uint8_t* out, size_t out_len) const {
@@ -494,14 +487,14 @@ void Blake3Hasher::finalize(uint8_t* out, size_t out_len) const {
 }
 
 void blake3_hash(const uint8_t* data, size_t len, uint8_t out[BLAKE3_OUT_LEN]) {
-  hash_with(IV, 0, data, len, active_hash_lanes(), out);
+  hash_with(IV, 0, data, len, active_kernels(), out);
 }
 
 void blake3_keyed_hash(const uint8_t key[BLAKE3_KEY_LEN], const uint8_t* data, size_t len,
                        uint8_t out[BLAKE3_OUT_LEN]) {
   uint32_t words[8];
   load_key_words(key, words);
-  hash_with(words, KEYED_HASH, data, len, active_hash_lanes(), out);
+  hash_with(words, KEYED_HASH, data, len, active_kernels(), out);
 }
 
 void blake3_derive_key(const char* context, size_t context_len, const uint8_t* material,
@@ -514,20 +507,20 @@ void blake3_derive_key(const char* context, size_t context_len, const uint8_t* m
 
 void blake3_hash_many(const uint8_t* inputs, size_t input_len, size_t count, const uint8_t* key,
                       uint8_t* out) {
-  hash_many_with(inputs, input_len, count, key, out, active_hash_lanes());
+  hash_many_with(inputs, input_len, count, key, out, active_kernels());
 }
 
 void blake3_hash_var(const VarItems& items, const uint8_t* key, uint8_t* out) {
-  hash_var_with(items, key, out, active_hash_lanes());
+  hash_var_with(items, key, out, active_kernels());
 }
 
 void blake3_hash_many_portable(const uint8_t* inputs, size_t input_len, size_t count,
                                const uint8_t* key, uint8_t* out) {
-  hash_many_with(inputs, input_len, count, key, out, hash_lanes_portable);
+  hash_many_with(inputs, input_len, count, key, out, PORTABLE_KERNELS);
 }
 
 void blake3_hash_var_portable(const VarItems& items, const uint8_t* key, uint8_t* out) {
-  hash_var_with(items, key, out, hash_lanes_portable);
+  hash_var_with(items, key, out, PORTABLE_KERNELS);
 }
 
 }  // namespace ledger_core
