@@ -1,0 +1,226 @@
+#include "merkle/merkle_tree.h"
+
+#include <cstring>
+#include <new>
+#include <utility>
+
+namespace ledger_core {
+namespace {
+
+// Leaves per append chunk: a chunk's levels (1 MiB of hashes at most) stay in L2.
+constexpr size_t kChunkLeaves = size_t(1) << 14;
+constexpr uint64_t kMaxLeaves = uint64_t(1) << 63;
+
+// The number of levels above the leaves in a tree of n >= 1 leaves: the root's level.
+unsigned top_level(uint64_t n) { return n <= 1 ? 0 : unsigned(64 - __builtin_clzll(n - 1)); }
+
+// The nodes of the tree of n leaves (1 <= n <= stored size): complete ones come from the
+// store, the partial border ones (those holding leaf n - 1) are computed bottom-up once,
+// on first need, from one stored node per level.
+class SizedView {
+ public:
+  SizedView(MerkleSuite suite, const MerkleNodeStore& store, uint64_t n)
+      : suite_(suite), store_(store), n_(n), top_(top_level(n)) {}
+
+  unsigned top() const { return top_; }
+
+  // Hash of node (level, index); the node must intersect [0, n).
+  Status node(unsigned level, uint64_t index, uint8_t out[MERKLE_HASH_LEN]) {
+    if (level < 64 && ((index + 1) << level) <= n_) return store_.get(level, index, 1, out);
+    if (index != ((n_ - 1) >> level)) return Status::internal;
+    if (!border_ready_) {
+      const Status s = compute_border();
+      if (s != Status::ok) return s;
+    }
+    std::memcpy(out, border_[level], MERKLE_HASH_LEN);
+    return Status::ok;
+  }
+
+ private:
+  // border_[L] = the node at level L holding leaf n - 1, for L = 0 .. top.
+  Status compute_border() {
+    Status s = store_.get(0, n_ - 1, 1, border_[0]);
+    if (s != Status::ok) return s;
+    for (unsigned level = 1; level <= top_; ++level) {
+      const uint64_t holder = (n_ - 1) >> level;
+      const uint64_t right_child = 2 * holder + 1;
+      if ((right_child << (level - 1)) >= n_) {
+        // No right child: RFC 9162 promotes the lone left child unchanged.
+        std::memcpy(border_[level], border_[level - 1], MERKLE_HASH_LEN);
+        continue;
+      }
+      uint8_t left[MERKLE_HASH_LEN];
+      s = store_.get(level - 1, 2 * holder, 1, left);
+      if (s != Status::ok) return s;
+      merkle_hash_node(suite_, left, border_[level - 1], border_[level]);
+    }
+    border_ready_ = true;
+    return Status::ok;
+  }
+
+  MerkleSuite suite_;
+  const MerkleNodeStore& store_;
+  uint64_t n_;
+  unsigned top_;
+  bool border_ready_ = false;
+  uint8_t border_[64][MERKLE_HASH_LEN];
+};
+
+// Appends to *count the siblings of the path from node (level, index) up to the root of
+// the tree of n leaves.
+Status sibling_path(SizedView& view, uint64_t n, unsigned level, uint64_t index, uint8_t* out,
+                    size_t* count) {
+  for (; level < view.top(); ++level, index >>= 1) {
+    const uint64_t sibling = index ^ 1;
+    if ((sibling << level) >= n) continue;
+    if (*count >= MERKLE_MAX_PROOF_COUNT) return Status::internal;
+    const Status s = view.node(level, sibling, out + MERKLE_HASH_LEN * *count);
+    if (s != Status::ok) return s;
+    ++*count;
+  }
+  return Status::ok;
+}
+
+// Scratch memory of one append call, released on every return path.
+struct AppendScratch {
+  uint8_t* leaves = nullptr;    // kChunkLeaves leaf hashes (append_leaves only)
+  uint8_t* children = nullptr;  // kChunkLeaves + 2 hashes, when the store cannot lend
+  uint8_t* parents = nullptr;   // kChunkLeaves / 2 + 1 hashes
+  ~AppendScratch() {
+    delete[] leaves;
+    delete[] children;
+    delete[] parents;
+  }
+  bool allocate(bool with_leaves) {
+    parents = new (std::nothrow) uint8_t[(kChunkLeaves / 2 + 1) * MERKLE_HASH_LEN];
+    children = new (std::nothrow) uint8_t[(kChunkLeaves + 2) * MERKLE_HASH_LEN];
+    if (with_leaves) leaves = new (std::nothrow) uint8_t[kChunkLeaves * MERKLE_HASH_LEN];
+    return parents != nullptr && children != nullptr && (!with_leaves || leaves != nullptr);
+  }
+};
+
+}  // namespace
+
+MerkleTree::MerkleTree(MerkleSuite suite, std::unique_ptr<MerkleNodeStore> store)
+    : suite_(suite), store_(std::move(store)) {}
+
+// Puts `count` leaf hashes after leaf `first` and every parent they complete; commits
+// nothing (the caller sets the size once the whole batch is in).
+static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_t first,
+                              const uint8_t* leaf_hashes, size_t count, AppendScratch& scratch) {
+  Status s = store.put(0, first, leaf_hashes, count);
+  if (s != Status::ok) return s;
+  const uint64_t end = first + count;
+  for (unsigned level = 1; level < 64; ++level) {
+    const uint64_t lo = first >> level, hi = end >> level;
+    if (hi == lo) break;  // nothing new here means nothing new above
+    const size_t parent_count = size_t(hi - lo);
+    const uint8_t* children = store.view(level - 1, 2 * lo, 2 * parent_count);
+    if (children == nullptr) {
+      s = store.get(level - 1, 2 * lo, 2 * parent_count, scratch.children);
+      if (s != Status::ok) return s;
+      children = scratch.children;
+    }
+    merkle_hash_parents(suite, children, parent_count, scratch.parents);
+    s = store.put(level, lo, scratch.parents, parent_count);
+    if (s != Status::ok) return s;
+  }
+  return Status::ok;
+}
+
+Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count) {
+  if (count == 0) return Status::ok;
+  const uint64_t old_size = store_->size();
+  if (count > kMaxLeaves - old_size) return Status::out_of_range;
+  AppendScratch scratch;
+  if (!scratch.allocate(false)) return Status::no_memory;
+  Status s = store_->reserve(old_size + count);
+  if (s != Status::ok) return s;
+  for (size_t done = 0; done < count;) {
+    const size_t n = count - done < kChunkLeaves ? count - done : kChunkLeaves;
+    s = append_chunk_at(suite_, *store_, old_size + done, leaf_hashes + done * MERKLE_HASH_LEN, n, scratch);
+    if (s != Status::ok) return s;
+    done += n;
+  }
+  return store_->set_size(old_size + count);
+}
+
+template <typename Items, typename Slice>
+static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Items& items, Slice slice) {
+  if (items.count == 0) return Status::ok;
+  const uint64_t old_size = store.size();
+  if (items.count > kMaxLeaves - old_size) return Status::out_of_range;
+  AppendScratch scratch;
+  if (!scratch.allocate(true)) return Status::no_memory;
+  Status s = store.reserve(old_size + items.count);
+  if (s != Status::ok) return s;
+  for (size_t done = 0; done < items.count;) {
+    const size_t n = items.count - done < kChunkLeaves ? items.count - done : kChunkLeaves;
+    merkle_hash_leaves(suite, slice(items, done, n), scratch.leaves);
+    s = append_chunk_at(suite, store, old_size + done, scratch.leaves, n, scratch);
+    if (s != Status::ok) return s;
+    done += n;
+  }
+  return store.set_size(old_size + items.count);
+}
+
+Status MerkleTree::append_leaves(const FixedItems& items) {
+  return append_items(suite_, *store_, items, [](const FixedItems& all, size_t begin, size_t n) {
+    FixedItems part;
+    part.data = all.data + begin * all.item_len;
+    part.item_len = all.item_len;
+    part.count = n;
+    return part;
+  });
+}
+
+Status MerkleTree::append_leaves(const VarItems& items) {
+  return append_items(suite_, *store_, items, [](const VarItems& all, size_t begin, size_t n) {
+    VarItems part = all;
+    part.offsets = all.offsets + begin;
+    part.count = n;
+    return part;
+  });
+}
+
+Status MerkleTree::root(uint64_t size, uint8_t out[MERKLE_HASH_LEN]) const {
+  if (size > store_->size()) return Status::out_of_range;
+  if (size == 0) {
+    merkle_empty_root(suite_, out);
+    return Status::ok;
+  }
+  SizedView view(suite_, *store_, size);
+  return view.node(view.top(), 0, out);
+}
+
+Status MerkleTree::leaf_hash(uint64_t index, uint8_t out[MERKLE_HASH_LEN]) const {
+  if (index >= store_->size()) return Status::out_of_range;
+  return store_->get(0, index, 1, out);
+}
+
+Status MerkleTree::inclusion_proof(uint64_t index, uint64_t size, uint8_t* out, size_t* count) const {
+  *count = 0;
+  if (size > store_->size() || index >= size) return Status::out_of_range;
+  SizedView view(suite_, *store_, size);
+  return sibling_path(view, size, 0, index, out, count);
+}
+
+Status MerkleTree::consistency_proof(uint64_t old_size, uint64_t new_size, uint8_t* out,
+                                     size_t* count) const {
+  *count = 0;
+  if (old_size == 0 || old_size > new_size || new_size > store_->size()) return Status::out_of_range;
+  if (old_size == new_size) return Status::ok;
+  SizedView view(suite_, *store_, new_size);
+  const unsigned level = unsigned(__builtin_ctzll(old_size));
+  const uint64_t index = (old_size >> level) - 1;
+  if (index != 0) {
+    // The old tree's last complete subtree; a power-of-two old tree is that subtree, and
+    // the verifier already holds it as the old root.
+    const Status s = view.node(level, index, out);
+    if (s != Status::ok) return s;
+    *count = 1;
+  }
+  return sibling_path(view, new_size, level, index, out, count);
+}
+
+}  // namespace ledger_core
