@@ -1,6 +1,7 @@
 // Process-wide facts: CPU features, active SIMD paths, the thread pool.
 #include "bindings.h"
 #include "common/cpu.h"
+#include "blake3/blake3.h"
 #include "common/thread_pool.h"
 #include "sha2/sha256.h"
 #include "sha2/sha512.h"
@@ -25,6 +26,7 @@ void bind_common(py::module_& m) {
     py::dict d;
     d["sha256"] = sha256_active_path();
     d["sha512"] = sha512_active_path();
+    d["blake3"] = blake3_active_path();
     return d;
   });
   m.def("hardware_thread_count", [] { return hardware_thread_count(); });

@@ -1,10 +1,21 @@
-// Bindings for the hash primitives: SHA-2 here, BLAKE3 joining it.
+// Bindings for the hash primitives: SHA-256, SHA-512, BLAKE3 (one-shot, incremental,
+// batched). Buffers are pinned with the GIL held; the GIL is released around native work
+// of at least RELEASE_GIL_MIN_BYTES; batches are split over the shared thread pool.
+#include <string>
+
 #include "bindings.h"
+#include "blake3/blake3.h"
+#include "common/thread_pool.h"
 #include "sha2/sha256.h"
 #include "sha2/sha512.h"
 
 namespace ledger_core {
 namespace {
+
+// Batches run in groups of 8 items (the SIMD lane count) so that no thread gets a
+// partly filled lane group except the last; a thread's share is at least this much input.
+constexpr size_t LANE_GROUP = 8;
+constexpr size_t MIN_BYTES_PER_TASK = 64 * 1024;
 
 template <size_t Len, void (*Hash)(const uint8_t*, size_t, uint8_t*)>
 py::bytes one_shot(const py::buffer& data) {
@@ -20,13 +31,184 @@ py::bytes one_shot(const py::buffer& data) {
   return py::bytes(reinterpret_cast<const char*>(out), Len);
 }
 
+// Runs fn with the GIL released when the work is big enough to be worth it.
+template <typename Fn>
+void run_native(size_t work_bytes, Fn&& fn) {
+  if (work_bytes >= RELEASE_GIL_MIN_BYTES) {
+    py::gil_scoped_release release;
+    fn();
+  } else {
+    fn();
+  }
+}
+
+// Optional 32-byte key: None -> null. The buffer_info keeps it pinned.
+const uint8_t* optional_key(const py::object& key, py::buffer_info& pinned) {
+  if (key.is_none()) return nullptr;
+  pinned = py::reinterpret_borrow<py::buffer>(key).request();
+  if (static_cast<size_t>(pinned.size * pinned.itemsize) != BLAKE3_KEY_LEN)
+    throw py::value_error("key must be " + std::to_string(BLAKE3_KEY_LEN) + " bytes");
+  return static_cast<const uint8_t*>(pinned.ptr);
+}
+
+ByteArray digest_rows(size_t count, size_t digest_len) {
+  return ByteArray({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(digest_len)});
+}
+
+// Splits count items into lane groups over `threads` threads; fn(begin, end) hashes
+// items [begin, end).
+template <typename Fn>
+void parallel_items(size_t count, size_t item_bytes, size_t threads, Fn&& fn) {
+  const size_t groups = (count + LANE_GROUP - 1) / LANE_GROUP;
+  const size_t group_bytes = (item_bytes == 0 ? 1 : item_bytes) * LANE_GROUP;
+  const size_t min_groups = MIN_BYTES_PER_TASK / group_bytes + 1;
+  parallel_for(groups, threads, min_groups, [&](size_t begin, size_t end) {
+    const size_t first = begin * LANE_GROUP;
+    const size_t last = end * LANE_GROUP < count ? end * LANE_GROUP : count;
+    fn(first, last);
+  });
+}
+
+py::bytes blake3_one_shot(const py::buffer& data, const py::object& key, size_t length) {
+  py::buffer_info info = data.request();
+  ByteSpan in = byte_span(info);
+  py::buffer_info key_info;
+  const uint8_t* key_ptr = optional_key(key, key_info);
+  std::string out(length, '\0');
+  run_native(in.len, [&] {
+    Blake3Hasher h;
+    if (key_ptr) h.init_keyed(key_ptr); else h.init();
+    h.update(in.data, in.len);
+    h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
+  });
+  return py::bytes(out);
+}
+
+py::bytes blake3_derive_key_binding(const std::string& context, const py::buffer& material,
+                                    size_t length) {
+  py::buffer_info info = material.request();
+  ByteSpan in = byte_span(info);
+  std::string out(length, '\0');
+  run_native(in.len, [&] {
+    Blake3Hasher h;
+    h.init_derive_key(context.data(), context.size());
+    h.update(in.data, in.len);
+    h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
+  });
+  return py::bytes(out);
+}
+
+ByteArray blake3_many_fixed(const ByteArray& rows, const py::object& key, size_t threads,
+                            bool portable) {
+  FixedItems items = fixed_items(rows, "items");
+  py::buffer_info key_info;
+  const uint8_t* key_ptr = optional_key(key, key_info);
+  ByteArray result = digest_rows(items.count, BLAKE3_OUT_LEN);
+  uint8_t* out = result.mutable_data();
+  auto hash = portable ? blake3_hash_many_portable : blake3_hash_many;
+  run_native(items.count * items.item_len, [&] {
+    parallel_items(items.count, items.item_len, threads, [&](size_t begin, size_t end) {
+      hash(items.item(begin), items.item_len, end - begin, key_ptr, out + begin * BLAKE3_OUT_LEN);
+    });
+  });
+  return result;
+}
+
+ByteArray blake3_many_var(const py::buffer& buffer, const OffsetArray& offsets, const py::object& key,
+                          size_t threads, bool portable) {
+  py::buffer_info buffer_info = buffer.request();
+  VarItems items = var_items(buffer_info, offsets, "items");
+  py::buffer_info key_info;
+  const uint8_t* key_ptr = optional_key(key, key_info);
+  ByteArray result = digest_rows(items.count, BLAKE3_OUT_LEN);
+  uint8_t* out = result.mutable_data();
+  auto hash = portable ? blake3_hash_var_portable : blake3_hash_var;
+  const size_t total = items.count ? size_t(items.offsets[items.count] - items.offsets[0]) : 0;
+  const size_t mean = items.count ? total / items.count : 0;
+  run_native(total, [&] {
+    parallel_items(items.count, mean, threads, [&](size_t begin, size_t end) {
+      VarItems part = items;
+      part.offsets = items.offsets + begin;
+      part.count = end - begin;
+      hash(part, key_ptr, out + begin * BLAKE3_OUT_LEN);
+    });
+  });
+  return result;
+}
+
+ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable) {
+  FixedItems items = fixed_items(rows, "items");
+  ByteArray result = digest_rows(items.count, SHA256_LEN);
+  uint8_t* out = result.mutable_data();
+  auto hash = portable ? sha256_many_portable : sha256_many;
+  run_native(items.count * items.item_len, [&] {
+    parallel_items(items.count, items.item_len, threads, [&](size_t begin, size_t end) {
+      hash(items.item(begin), items.item_len, end - begin, out + begin * SHA256_LEN);
+    });
+  });
+  return result;
+}
+
+void bind_blake3_hasher(py::module_& m) {
+  py::class_<Blake3Hasher>(m, "Blake3Hasher")
+      .def(py::init([] {
+        Blake3Hasher h;
+        h.init();
+        return h;
+      }))
+      .def_static("keyed", [](const py::buffer& key) {
+        py::buffer_info info = key.request();
+        if (static_cast<size_t>(info.size * info.itemsize) != BLAKE3_KEY_LEN)
+          throw py::value_error("key must be " + std::to_string(BLAKE3_KEY_LEN) + " bytes");
+        Blake3Hasher h;
+        h.init_keyed(static_cast<const uint8_t*>(info.ptr));
+        return h;
+      }, py::arg("key"))
+      .def_static("derive_key", [](const std::string& context) {
+        Blake3Hasher h;
+        h.init_derive_key(context.data(), context.size());
+        return h;
+      }, py::arg("context"))
+      .def("update", [](Blake3Hasher& h, const py::buffer& data) {
+        py::buffer_info info = data.request();
+        ByteSpan in = byte_span(info);
+        run_native(in.len, [&] { h.update(in.data, in.len); });
+      }, py::arg("data"))
+      .def("finalize", [](const Blake3Hasher& h, size_t length) {
+        std::string out(length, '\0');
+        h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
+        return py::bytes(out);
+      }, py::arg("length") = BLAKE3_OUT_LEN)
+      .def("copy", [](const Blake3Hasher& h) { return Blake3Hasher(h); });
+}
+
 }  // namespace
 
 void bind_hashing(py::module_& m) {
   m.attr("SHA256_LEN") = SHA256_LEN;
+  m.attr("SHA256_BLOCK_LEN") = SHA256_BLOCK_LEN;
   m.attr("SHA512_LEN") = SHA512_LEN;
+  m.attr("SHA512_BLOCK_LEN") = SHA512_BLOCK_LEN;
+  m.attr("BLAKE3_OUT_LEN") = BLAKE3_OUT_LEN;
+  m.attr("BLAKE3_KEY_LEN") = BLAKE3_KEY_LEN;
+  m.attr("BLAKE3_BLOCK_LEN") = BLAKE3_BLOCK_LEN;
+  m.attr("BLAKE3_CHUNK_LEN") = BLAKE3_CHUNK_LEN;
+
   m.def("sha256", &one_shot<SHA256_LEN, sha256>, py::arg("data"));
+  m.def("sha256_portable", &one_shot<SHA256_LEN, sha256_portable>, py::arg("data"));
   m.def("sha512", &one_shot<SHA512_LEN, sha512>, py::arg("data"));
+  m.def("sha256_many_fixed", &sha256_many_fixed, py::arg("rows"), py::arg("threads") = 0,
+        py::arg("portable") = false);
+
+  m.def("blake3", &blake3_one_shot, py::arg("data"), py::arg("key") = py::none(),
+        py::arg("length") = BLAKE3_OUT_LEN);
+  m.def("blake3_derive_key", &blake3_derive_key_binding, py::arg("context"), py::arg("material"),
+        py::arg("length") = BLAKE3_OUT_LEN);
+  m.def("blake3_many_fixed", &blake3_many_fixed, py::arg("rows"), py::arg("key") = py::none(),
+        py::arg("threads") = 0, py::arg("portable") = false);
+  m.def("blake3_many_var", &blake3_many_var, py::arg("buffer"), py::arg("offsets"),
+        py::arg("key") = py::none(), py::arg("threads") = 0, py::arg("portable") = false);
+  bind_blake3_hasher(m);
 }
 
 }  // namespace ledger_core

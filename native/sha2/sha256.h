@@ -28,6 +28,16 @@ struct Sha256 {
 
 void sha256(const uint8_t* data, size_t len, uint8_t out[SHA256_LEN]);
 
+// SHA-256 on the portable compression path whatever the CPU has (tests compare paths).
+void sha256_portable(const uint8_t* data, size_t len, uint8_t out[SHA256_LEN]);
+
+// Hashes `count` inputs of equal length input_len, stored contiguously (input i is
+// inputs[i * input_len, (i + 1) * input_len)); out: count * 32 bytes, digest i at
+// out[i * 32], disjoint from the inputs. One thread, widest path. The RFC 9162 Merkle
+// suite's nodes (0x01 || left || right, 65 bytes) are its main use.
+void sha256_many(const uint8_t* inputs, size_t input_len, size_t count, uint8_t* out);
+void sha256_many_portable(const uint8_t* inputs, size_t input_len, size_t count, uint8_t* out);
+
 // Compresses block_count consecutive 64-byte blocks into state. The portable path, and the
 // dispatching entry point that picks the widest path (SHA-NI where the CPU has it) once.
 void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t block_count);

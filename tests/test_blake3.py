@@ -1,0 +1,285 @@
+"""BLAKE3: the published vectors, the blake3 package on chosen lengths, every way in
+(one-shot, incremental, batched fixed / list / (buffer, offsets)), SIMD path == portable
+path, and argument errors."""
+
+from __future__ import annotations
+
+import os
+
+import blake3 as blake3_ref
+import numpy as np
+import pytest
+
+import ledger_core
+from ledger_core import hashing
+from ledger_core.hashing import Blake3, blake3, blake3_derive_key, blake3_many
+
+from conftest import load_vectors
+
+VECTORS = load_vectors("blake3/test_vectors.json")
+VECTOR_KEY = VECTORS["key"].encode()
+VECTOR_CONTEXT = VECTORS["context_string"]
+
+# Around every block (64) and chunk (1024) boundary, and subtrees of 2..16 chunks.
+BOUNDARY_LENGTHS = sorted(
+    {n + d for n in (0, 64, 128, 960, 1024, 2048, 3072, 4096, 8192, 16384) for d in (-1, 0, 1) if n + d >= 0}
+    | {1, 2, 63, 65, 127, 129, 5 * 1024 + 7, 17 * 1024, 65 * 1024 + 1}
+)
+MANY_COUNTS = [0, 1, 7, 8, 9, 15, 16, 17, 100]
+MANY_LENGTHS = [0, 1, 63, 64, 65, 1023, 1024, 1025, 8193]
+
+
+def vector_input(length: int) -> bytes:
+    return bytes(i % 251 for i in range(length))
+
+
+def random_bytes(length: int, seed: int) -> bytes:
+    return np.random.default_rng(seed).integers(0, 256, size=length, dtype=np.uint8).tobytes()
+
+
+# --- published vectors -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: f"len{c['input_len']}")
+def test_published_vectors_full_extended_output(case):
+    data = vector_input(case["input_len"])
+    for mode, compute in (
+        ("hash", lambda n: blake3(data, length=n)),
+        ("keyed_hash", lambda n: blake3(data, key=VECTOR_KEY, length=n)),
+        ("derive_key", lambda n: blake3_derive_key(VECTOR_CONTEXT, data, length=n)),
+    ):
+        expected = bytes.fromhex(case[mode])
+        assert compute(len(expected)) == expected, mode
+        assert compute(32) == expected[:32], mode
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: f"len{c['input_len']}")
+def test_published_vectors_incremental(case):
+    data = vector_input(case["input_len"])
+    expected = bytes.fromhex(case["hash"])
+    hasher = Blake3()
+    for start in range(0, len(data), 1000):
+        hasher.update(data[start : start + 1000])
+    assert hasher.digest(len(expected)) == expected
+    keyed = Blake3(key=VECTOR_KEY).update(data)
+    assert keyed.digest(len(expected)) == bytes.fromhex(case["keyed_hash"])
+    derive = Blake3.derive_key(VECTOR_CONTEXT).update(data)
+    assert derive.hexdigest(len(expected)) == case["derive_key"]
+
+
+def test_published_vectors_through_batches():
+    cases = VECTORS["cases"]
+    inputs = [vector_input(c["input_len"]) for c in cases]
+    expected = [bytes.fromhex(c["hash"])[:32] for c in cases]
+    expected_keyed = [bytes.fromhex(c["keyed_hash"])[:32] for c in cases]
+    assert [bytes(r) for r in blake3_many(inputs)] == expected
+    assert [bytes(r) for r in blake3_many(inputs, key=VECTOR_KEY)] == expected_keyed
+    assert [bytes(r) for r in blake3_many(inputs, _portable=True)] == expected
+
+
+# --- the blake3 package on chosen lengths ------------------------------------------------
+
+
+@pytest.mark.parametrize("length", BOUNDARY_LENGTHS)
+def test_boundary_lengths_match_blake3_package(length):
+    data = random_bytes(length, length)
+    key = random_bytes(32, length + 1)
+    assert blake3(data) == blake3_ref.blake3(data).digest()
+    assert blake3(data, key=key) == blake3_ref.blake3(data, key=key).digest()
+    assert blake3_derive_key("ctx", data) == blake3_ref.blake3(data, derive_key_context="ctx").digest()
+    assert blake3(data, length=131) == blake3_ref.blake3(data).digest(131)
+
+
+def test_large_input_one_megabyte_and_odd_sizes():
+    for length in (1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 5):
+        data = random_bytes(length, 7)
+        assert blake3(data) == blake3_ref.blake3(data).digest()
+        arr = np.frombuffer(data, dtype=np.uint8)
+        assert blake3(arr) == blake3(memoryview(data)) == blake3(bytearray(data))
+
+
+def test_extended_output_lengths():
+    data = b"ledger"
+    ref = blake3_ref.blake3(data).digest(1000)
+    for n in (0, 1, 31, 32, 33, 63, 64, 65, 128, 1000):
+        assert blake3(data, length=n) == ref[:n]
+        assert Blake3(data).digest(n) == ref[:n]
+
+
+# --- incremental == one-shot == batches --------------------------------------------------
+
+
+def test_incremental_random_splits_equal_one_shot():
+    rng = np.random.default_rng(3)
+    for length in (0, 1, 64, 1024, 1025, 4096, 9000, 70000):
+        data = random_bytes(length, length + 5)
+        expected = blake3(data)
+        for _ in range(4):
+            cuts = sorted(rng.integers(0, length + 1, size=rng.integers(0, 6)))
+            hasher = Blake3()
+            prev = 0
+            for cut in list(cuts) + [length]:
+                hasher.update(data[prev:cut])
+                prev = cut
+            assert hasher.digest() == expected
+
+
+def test_digest_does_not_modify_state_and_copy_forks():
+    hasher = Blake3(b"a" * 1500)
+    first = hasher.digest()
+    assert hasher.digest() == first
+    fork = hasher.copy()
+    hasher.update(b"b" * 3000)
+    assert fork.digest() == first
+    assert hasher.digest() == blake3(b"a" * 1500 + b"b" * 3000)
+    fork.update(b"c")
+    assert fork.digest() == blake3(b"a" * 1500 + b"c")
+
+
+def test_update_returns_self_and_accepts_buffers():
+    data = random_bytes(2000, 11)
+    hasher = Blake3().update(data[:100]).update(bytearray(data[100:500])).update(
+        np.frombuffer(data[500:], dtype=np.uint8)
+    )
+    assert hasher.digest() == blake3(data)
+
+
+@pytest.mark.parametrize("length", MANY_LENGTHS)
+def test_many_forms_agree_with_one_shot(length):
+    count = 19
+    data = random_bytes(count * length, length + 100)
+    rows = np.frombuffer(data, dtype=np.uint8).reshape(count, length)
+    items = [data[i * length : (i + 1) * length] for i in range(count)]
+    expected = np.array([list(blake3(x)) for x in items], dtype=np.uint8).reshape(count, 32)
+    offsets = np.arange(count + 1, dtype=np.uint64) * length
+    for result in (
+        blake3_many(rows),
+        blake3_many(items),
+        blake3_many((data, offsets)),
+        blake3_many((data, list(range(0, (count + 1) * length, length or 1)))) if length else blake3_many(rows),
+        blake3_many(rows, threads=1),
+        blake3_many(items, threads=1),
+    ):
+        assert result.dtype == np.uint8 and result.shape == (count, 32)
+        assert np.array_equal(result, expected)
+
+
+def test_many_variable_lengths_and_keys():
+    rng = np.random.default_rng(5)
+    lengths = [int(x) for x in rng.integers(0, 2100, size=300)] + [0, 64, 1024, 5000]
+    items = [random_bytes(n, i) for i, n in enumerate(lengths)]
+    key = random_bytes(32, 99)
+    plain = blake3_many(items)
+    keyed = blake3_many(items, key=key, threads=1)
+    for i, item in enumerate(items):
+        assert bytes(plain[i]) == blake3_ref.blake3(item).digest()
+        assert bytes(keyed[i]) == blake3_ref.blake3(item, key=key).digest()
+
+
+def test_many_offsets_with_gap_at_start():
+    buffer = random_bytes(500, 8)
+    offsets = np.array([10, 10, 74, 200, 500], dtype=np.uint64)
+    result = blake3_many((buffer, offsets))
+    for i in range(4):
+        assert bytes(result[i]) == blake3(buffer[offsets[i] : offsets[i + 1]])
+
+
+def test_many_large_batch_threads_equal_single_thread():
+    rows = np.frombuffer(random_bytes(20000 * 64, 12), dtype=np.uint8).reshape(20000, 64)
+    assert np.array_equal(blake3_many(rows, threads=1), blake3_many(rows))
+    assert np.array_equal(blake3_many(rows, threads=1), blake3_many(rows, threads=2))
+    assert bytes(blake3_many(rows)[12345]) == blake3_ref.blake3(rows[12345].tobytes()).digest()
+
+
+# --- SIMD path == portable path ---------------------------------------------------------
+
+
+def test_active_path_is_reported():
+    path = ledger_core.features()["paths"]["blake3"]
+    if os.environ.get("LEDGER_CORE_PORTABLE", "0") not in ("", "0"):
+        assert path == "portable"
+    else:
+        assert path in ("avx2", "portable")
+        if ledger_core.features()["cpu"]["avx2"]:
+            assert path == "avx2"
+
+
+@pytest.mark.parametrize("count", MANY_COUNTS)
+@pytest.mark.parametrize("length", MANY_LENGTHS)
+def test_simd_equals_portable_fixed(count, length):
+    rows = np.frombuffer(random_bytes(count * length, count * 31 + length), dtype=np.uint8).reshape(count, length)
+    key = random_bytes(32, count)
+    assert np.array_equal(blake3_many(rows, threads=1), blake3_many(rows, threads=1, _portable=True))
+    assert np.array_equal(
+        blake3_many(rows, key=key, threads=1), blake3_many(rows, key=key, threads=1, _portable=True)
+    )
+
+
+@pytest.mark.parametrize("count", MANY_COUNTS)
+def test_simd_equals_portable_var(count):
+    rng = np.random.default_rng(count)
+    items = [random_bytes(int(n), i) for i, n in enumerate(rng.choice(MANY_LENGTHS + [5, 700, 3000], size=count))]
+    key = random_bytes(32, 1)
+    assert np.array_equal(blake3_many(items), blake3_many(items, _portable=True))
+    assert np.array_equal(blake3_many(items, key=key), blake3_many(items, key=key, _portable=True))
+    if count:
+        assert bytes(blake3_many(items, _portable=True)[-1]) == blake3_ref.blake3(items[-1]).digest()
+
+
+# --- bad arguments ------------------------------------------------------------------------
+
+
+def test_bad_key_names_the_argument():
+    with pytest.raises(ValueError, match="key"):
+        blake3(b"x", key=b"short")
+    with pytest.raises(TypeError, match="key"):
+        blake3(b"x", key="k" * 32)
+    with pytest.raises(ValueError, match="key"):
+        Blake3(key=b"k" * 31)
+    with pytest.raises(ValueError, match="key"):
+        blake3_many([b"x"], key=b"k" * 33)
+
+
+def test_bad_data_and_context_name_the_argument():
+    with pytest.raises(TypeError, match="data"):
+        blake3("text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="data"):
+        Blake3().update(12)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="context"):
+        blake3_derive_key(b"ctx", b"m")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="context"):
+        Blake3.derive_key(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="material"):
+        blake3_derive_key("ctx", "m")  # type: ignore[arg-type]
+
+
+def test_bad_length_and_threads_name_the_argument():
+    with pytest.raises(ValueError, match="length"):
+        blake3(b"x", length=-1)
+    with pytest.raises(TypeError, match="length"):
+        Blake3().digest(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="threads"):
+        blake3_many([b"x"], threads=0)
+    with pytest.raises(TypeError, match="threads"):
+        blake3_many([b"x"], threads="all")  # type: ignore[arg-type]
+
+
+def test_bad_items_name_the_argument():
+    with pytest.raises(TypeError, match="items"):
+        blake3_many(b"not a list")
+    with pytest.raises(ValueError, match="items"):
+        blake3_many(np.zeros((3, 4), dtype=np.int32))
+    with pytest.raises(ValueError, match="items"):
+        blake3_many(np.zeros(5, dtype=np.uint8))
+    with pytest.raises(ValueError, match="items"):
+        blake3_many((b"abc", np.array([0, 2, 1], dtype=np.uint64)))
+    with pytest.raises(ValueError, match="items"):
+        blake3_many((b"abc", np.array([0, 4], dtype=np.uint64)))
+    with pytest.raises(TypeError, match=r"items\[1\]"):
+        blake3_many([b"a", 3])
+
+
+def test_constants():
+    assert (hashing.BLAKE3_OUT_LEN, hashing.BLAKE3_KEY_LEN) == (32, 32)
+    assert (hashing.BLAKE3_BLOCK_LEN, hashing.BLAKE3_CHUNK_LEN) == (64, 1024)
+    assert blake3_many([]).shape == (0, 32)
