@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
+from pathlib import Path
 
 import blake3 as blake3_ref
 import numpy as np
@@ -396,3 +398,57 @@ def test_malformed_proofs_verify_false_and_never_raise():
             assert verify_consistency(suite, 0, 10, merkle.empty_root(suite), root, []) is False
             assert verify_consistency(suite, 0, 0, root, root, []) is False
     assert merkle.verify_inclusion("blake3", leaf, 3, 10, proof, root)
+
+
+# --- docs/FORMAT.md -----------------------------------------------------------------------
+
+FORMAT_MD = Path(__file__).resolve().parents[1] / "docs" / "FORMAT.md"
+
+
+def fenced_block(text: str, tag: str) -> str:
+    match = re.search(rf"^```{tag}\n(.*?)^```$", text, re.S | re.M)
+    assert match, f"no ```{tag} block in {FORMAT_MD}"
+    return match.group(1)
+
+
+def test_format_md_worked_examples():
+    text = FORMAT_MD.read_text(encoding="utf-8")
+    documented = {}
+    for line in fenced_block(text, "merkle-examples").splitlines():
+        name, _, values = line.partition("=")
+        documented[name.strip()] = [bytes.fromhex(v) for v in values.split()]
+    assert documented.pop("K_LEAF") == [K_LEAF] and documented.pop("K_NODE") == [K_NODE]
+    for suite in ("blake3", "sha256"):
+        tree = MerkleTree(suite)
+        tree.extend([b"a", b"b", b"c"])
+        leaves = [ref_leaf(suite, x) for x in (b"a", b"b", b"c")]
+        expected = {
+            "empty": [ref_root(suite, [])],
+            "leaf(a)": [leaves[0]],
+            "leaf(b)": [leaves[1]],
+            "leaf(c)": [leaves[2]],
+            "node(a, b)": [ref_node(suite, leaves[0], leaves[1])],
+            "root(a, b, c)": [ref_root(suite, leaves)],
+            "inclusion(0, 3)": tree.inclusion_proof(0),
+            "inclusion(2, 3)": tree.inclusion_proof(2),
+            "consistency(2, 3)": tree.consistency_proof(2),
+        }
+        for name, value in expected.items():
+            assert documented.pop(f"{suite} {name}") == value, f"{suite} {name}"
+        root = tree.root()
+        assert merkle.verify_inclusion(suite, leaves[0], 0, 3, expected["inclusion(0, 3)"], root)
+        assert proofs.verify_inclusion(suite, leaves[2], 2, 3, expected["inclusion(2, 3)"], root)
+        assert proofs.verify_consistency(suite, 2, 3, tree.root(2), root, expected["consistency(2, 3)"])
+    assert not documented, f"undocumented-by-test examples: {sorted(documented)}"
+
+    from ledger_core import checkpoint
+
+    note = fenced_block(text, "checkpoint-example")
+    tree = MerkleTree("blake3")
+    tree.extend([b"a", b"b", b"c"])
+    seed = bytes(32)
+    origin = "example.com/ledger/blake3"
+    assert note == checkpoint.sign(checkpoint.Checkpoint(origin, 3, tree.root()), seed)
+    public_key = checkpoint.public_key_of(seed)
+    assert public_key.hex() in text and checkpoint.verifier_key(origin, public_key) in text
+    assert checkpoint.verify(note, public_key, origin).root == tree.root()
