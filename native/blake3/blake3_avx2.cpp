@@ -11,41 +11,48 @@
 #include "blake3/blake3_impl.h"
 
 #define LC_AVX2 __attribute__((target("avx2")))
+// Helpers are forced inline: a call would pass YMM state through memory.
+#define LC_AVX2_INLINE __attribute__((target("avx2"), always_inline)) inline
 
 namespace ledger_core {
 namespace blake3_detail {
 namespace {
 
-LC_AVX2 inline __m256i add(__m256i a, __m256i b) { return _mm256_add_epi32(a, b); }
-LC_AVX2 inline __m256i xor256(__m256i a, __m256i b) { return _mm256_xor_si256(a, b); }
+LC_AVX2_INLINE __m256i add(__m256i a, __m256i b) { return _mm256_add_epi32(a, b); }
+LC_AVX2_INLINE __m256i xor256(__m256i a, __m256i b) { return _mm256_xor_si256(a, b); }
 
 // Rotations by whole bytes are one byte shuffle; 12 and 7 need two shifts and an or.
-LC_AVX2 inline __m256i rotr16(__m256i x) {
-  const __m256i swap_halves = _mm256_set_epi8(13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2,
-                                              13, 12, 15, 14, 9, 8, 11, 10, 5, 4, 7, 6, 1, 0, 3, 2);
-  return _mm256_shuffle_epi8(x, swap_halves);
+// The shuffle masks are memory operands (inline asm keeps the compiler from hoisting
+// them into registers): 16 state vectors already fill the register file, and a spilled
+// state vector costs more than a mask load.
+alignas(32) constexpr uint8_t kRotr16Mask[32] = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
+                                                 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
+alignas(32) constexpr uint8_t kRotr8Mask[32] = {1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12,
+                                                1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12};
+
+LC_AVX2_INLINE __m256i shuffle_bytes(__m256i x, const uint8_t (&mask)[32]) {
+  __m256i r;
+  __asm__("vpshufb %2, %1, %0" : "=x"(r) : "x"(x), "m"(*reinterpret_cast<const __m256i*>(mask)));
+  return r;
 }
-LC_AVX2 inline __m256i rotr8(__m256i x) {
-  const __m256i down_one_byte = _mm256_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1,
-                                                12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1);
-  return _mm256_shuffle_epi8(x, down_one_byte);
-}
-LC_AVX2 inline __m256i rotr12(__m256i x) {
+LC_AVX2_INLINE __m256i rotr16(__m256i x) { return shuffle_bytes(x, kRotr16Mask); }
+LC_AVX2_INLINE __m256i rotr8(__m256i x) { return shuffle_bytes(x, kRotr8Mask); }
+LC_AVX2_INLINE __m256i rotr12(__m256i x) {
   return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20));
 }
-LC_AVX2 inline __m256i rotr7(__m256i x) {
+LC_AVX2_INLINE __m256i rotr7(__m256i x) {
   return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25));
 }
 
 // One round: the four column G functions side by side, then the four diagonal ones, so
 // each step is four independent instructions the core can issue together.
 template <size_t R>
-LC_AVX2 inline void round8(__m256i v[16], const __m256i m[16]) {
+LC_AVX2_INLINE void round8(__m256i v[16], const __m256i m[16]) {
   constexpr const uint8_t* s = MSG_SCHEDULE.word[R];
-  v[0] = add(add(v[0], v[4]), m[s[0]]);
-  v[1] = add(add(v[1], v[5]), m[s[2]]);
-  v[2] = add(add(v[2], v[6]), m[s[4]]);
-  v[3] = add(add(v[3], v[7]), m[s[6]]);
+  v[0] = add(add(v[0], m[s[0]]), v[4]);
+  v[1] = add(add(v[1], m[s[2]]), v[5]);
+  v[2] = add(add(v[2], m[s[4]]), v[6]);
+  v[3] = add(add(v[3], m[s[6]]), v[7]);
   v[12] = rotr16(xor256(v[12], v[0]));
   v[13] = rotr16(xor256(v[13], v[1]));
   v[14] = rotr16(xor256(v[14], v[2]));
@@ -58,10 +65,10 @@ LC_AVX2 inline void round8(__m256i v[16], const __m256i m[16]) {
   v[5] = rotr12(xor256(v[5], v[9]));
   v[6] = rotr12(xor256(v[6], v[10]));
   v[7] = rotr12(xor256(v[7], v[11]));
-  v[0] = add(add(v[0], v[4]), m[s[1]]);
-  v[1] = add(add(v[1], v[5]), m[s[3]]);
-  v[2] = add(add(v[2], v[6]), m[s[5]]);
-  v[3] = add(add(v[3], v[7]), m[s[7]]);
+  v[0] = add(add(v[0], m[s[1]]), v[4]);
+  v[1] = add(add(v[1], m[s[3]]), v[5]);
+  v[2] = add(add(v[2], m[s[5]]), v[6]);
+  v[3] = add(add(v[3], m[s[7]]), v[7]);
   v[12] = rotr8(xor256(v[12], v[0]));
   v[13] = rotr8(xor256(v[13], v[1]));
   v[14] = rotr8(xor256(v[14], v[2]));
@@ -75,10 +82,10 @@ LC_AVX2 inline void round8(__m256i v[16], const __m256i m[16]) {
   v[6] = rotr7(xor256(v[6], v[10]));
   v[7] = rotr7(xor256(v[7], v[11]));
 
-  v[0] = add(add(v[0], v[5]), m[s[8]]);
-  v[1] = add(add(v[1], v[6]), m[s[10]]);
-  v[2] = add(add(v[2], v[7]), m[s[12]]);
-  v[3] = add(add(v[3], v[4]), m[s[14]]);
+  v[0] = add(add(v[0], m[s[8]]), v[5]);
+  v[1] = add(add(v[1], m[s[10]]), v[6]);
+  v[2] = add(add(v[2], m[s[12]]), v[7]);
+  v[3] = add(add(v[3], m[s[14]]), v[4]);
   v[15] = rotr16(xor256(v[15], v[0]));
   v[12] = rotr16(xor256(v[12], v[1]));
   v[13] = rotr16(xor256(v[13], v[2]));
@@ -91,10 +98,10 @@ LC_AVX2 inline void round8(__m256i v[16], const __m256i m[16]) {
   v[6] = rotr12(xor256(v[6], v[11]));
   v[7] = rotr12(xor256(v[7], v[8]));
   v[4] = rotr12(xor256(v[4], v[9]));
-  v[0] = add(add(v[0], v[5]), m[s[9]]);
-  v[1] = add(add(v[1], v[6]), m[s[11]]);
-  v[2] = add(add(v[2], v[7]), m[s[13]]);
-  v[3] = add(add(v[3], v[4]), m[s[15]]);
+  v[0] = add(add(v[0], m[s[9]]), v[5]);
+  v[1] = add(add(v[1], m[s[11]]), v[6]);
+  v[2] = add(add(v[2], m[s[13]]), v[7]);
+  v[3] = add(add(v[3], m[s[15]]), v[4]);
   v[15] = rotr8(xor256(v[15], v[0]));
   v[12] = rotr8(xor256(v[12], v[1]));
   v[13] = rotr8(xor256(v[13], v[2]));
@@ -111,7 +118,7 @@ LC_AVX2 inline void round8(__m256i v[16], const __m256i m[16]) {
 
 // 8x8 transpose of 32-bit words: x[r] word c  ->  x[c] word r. Its own inverse, so it
 // turns lane-ordered rows into word vectors and back.
-LC_AVX2 inline void transpose8(__m256i x[8]) {
+LC_AVX2_INLINE void transpose8(__m256i x[8]) {
   const __m256i t0 = _mm256_unpacklo_epi32(x[0], x[1]);  // r0w0 r1w0 r0w1 r1w1 | words 4,5
   const __m256i t1 = _mm256_unpackhi_epi32(x[0], x[1]);  // r0w2 r1w2 r0w3 r1w3 | words 6,7
   const __m256i t2 = _mm256_unpacklo_epi32(x[2], x[3]);
@@ -138,12 +145,12 @@ LC_AVX2 inline void transpose8(__m256i x[8]) {
   x[7] = _mm256_permute2x128_si256(u3, u7, 0x31);
 }
 
-LC_AVX2 inline __m256i load256(const uint8_t* p) {
+LC_AVX2_INLINE __m256i load256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
 // The 16 message word-vectors of one block per lane.
-LC_AVX2 inline void load_message(const uint8_t* const block[8], __m256i m[16]) {
+LC_AVX2_INLINE void load_message(const uint8_t* const block[8], __m256i m[16]) {
   for (int l = 0; l < 8; ++l) {
     m[l] = load256(block[l]);
     m[8 + l] = load256(block[l] + 32);
@@ -152,7 +159,7 @@ LC_AVX2 inline void load_message(const uint8_t* const block[8], __m256i m[16]) {
   transpose8(m + 8);
 }
 
-LC_AVX2 inline void compress8(__m256i h[8], const __m256i m[16], __m256i counter_lo, __m256i counter_hi,
+LC_AVX2_INLINE void compress8(__m256i h[8], const __m256i m[16], __m256i counter_lo, __m256i counter_hi,
                               __m256i block_len, __m256i flags) {
   __m256i v[16];
   for (int i = 0; i < 8; ++i) v[i] = h[i];

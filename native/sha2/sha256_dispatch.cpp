@@ -4,10 +4,30 @@
 
 namespace ledger_core {
 
-void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count) {
-  sha256_compress_portable(state, blocks, block_count);
+namespace {
+
+using CompressFn = void (*)(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+
+struct Choice {
+  CompressFn compress;
+  const char* name;
+};
+
+const Choice& chosen() {
+  static const Choice choice = [] {
+    const CpuFeatures& f = cpu_features();
+    if (f.sha_ni && f.sse41) return Choice{sha256_compress_shani, "sha_ni"};
+    return Choice{sha256_compress_portable, "portable"};
+  }();
+  return choice;
 }
 
-const char* sha256_active_path() { return "portable"; }
+}  // namespace
+
+void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count) {
+  chosen().compress(state, blocks, block_count);
+}
+
+const char* sha256_active_path() { return chosen().name; }
 
 }  // namespace ledger_core
