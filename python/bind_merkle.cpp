@@ -46,23 +46,23 @@ class PyMerkleTree {
     return tree_.size();
   }
 
-  uint64_t append_hashes(const ByteArray& rows) {
+  uint64_t append_hashes(const ByteArray& rows, size_t threads) {
     const FixedItems items = fixed_items(rows, "leaf_hashes");
     if (items.item_len != MERKLE_HASH_LEN) throw py::value_error("leaf_hashes must have shape (N, 32)");
-    return run_append([&] { return tree_.append_hashes(items.data, items.count); },
+    return run_append([&] { return tree_.append_hashes(items.data, items.count, threads); },
                       items.count * MERKLE_HASH_LEN, "MerkleTree.extend_hashes");
   }
 
-  uint64_t append_fixed(const ByteArray& rows) {
+  uint64_t append_fixed(const ByteArray& rows, size_t threads) {
     const FixedItems items = fixed_items(rows, "items");
-    return run_append([&] { return tree_.append_leaves(items); }, items.count * items.item_len + items.count * 64,
+    return run_append([&] { return tree_.append_leaves(items, threads); }, items.count * items.item_len + items.count * 64,
                       "MerkleTree.extend");
   }
 
-  uint64_t append_var(const py::buffer& buffer, const OffsetArray& offsets) {
+  uint64_t append_var(const py::buffer& buffer, const OffsetArray& offsets, size_t threads) {
     py::buffer_info info = buffer.request();
     const VarItems items = var_items(info, offsets, "items");
-    return run_append([&] { return tree_.append_leaves(items); }, items.buffer_len + items.count * 64,
+    return run_append([&] { return tree_.append_leaves(items, threads); }, items.buffer_len + items.count * 64,
                       "MerkleTree.extend");
   }
 
@@ -242,9 +242,10 @@ void bind_merkle(py::module_& m) {
   py::class_<PyMerkleTree>(m, "MerkleTree")
       .def(py::init<int>(), py::arg("suite"))
       .def_property_readonly("size", &PyMerkleTree::size)
-      .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"))
-      .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"))
-      .def("append_var", &PyMerkleTree::append_var, py::arg("buffer"), py::arg("offsets"))
+      .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"), py::arg("threads") = 1)
+      .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"), py::arg("threads") = 1)
+      .def("append_var", &PyMerkleTree::append_var, py::arg("buffer"), py::arg("offsets"),
+           py::arg("threads") = 1)
       .def("root", &PyMerkleTree::root, py::arg("size"))
       .def("leaf_hash", &PyMerkleTree::leaf_hash, py::arg("index"))
       .def("inclusion_proof", &PyMerkleTree::inclusion_proof, py::arg("index"), py::arg("size"))

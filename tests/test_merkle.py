@@ -452,3 +452,23 @@ def test_format_md_worked_examples():
     public_key = checkpoint.public_key_of(seed)
     assert public_key.hex() in text and checkpoint.verifier_key(origin, public_key) in text
     assert checkpoint.verify(note, public_key, origin).root == tree.root()
+
+
+@pytest.mark.parametrize("suite", ["blake3", "sha256"])
+def test_thread_counts_build_the_same_tree(suite):
+    hashes = random_leaf_hashes(100_000, 21)
+    rows = np.random.default_rng(22).integers(0, 256, size=(9_000, 40), dtype=np.uint8)
+    trees = {}
+    for threads in (1, 2, None):
+        tree = MerkleTree(suite)
+        tree.extend_hashes(hashes[:33_333], threads=threads)
+        tree.extend_hashes(hashes[33_333:], threads=threads)
+        tree.extend(rows, threads=threads)
+        tree.extend([bytes(r) for r in rows[:3000]], threads=threads)
+        trees[threads] = tree
+    assert trees[1].root() == trees[2].root() == trees[None].root()
+    assert trees[1].root(77_777) == trees[2].root(77_777)
+    with pytest.raises(ValueError):
+        trees[1].extend_hashes(hashes[:10], threads=0)
+    with pytest.raises(TypeError):
+        trees[1].extend(rows, threads="2")

@@ -4,11 +4,16 @@
 #include <new>
 #include <utility>
 
+#include "common/thread_pool.h"
+
 namespace ledger_core {
 namespace {
 
-// Leaves per append chunk: a chunk's levels (1 MiB of hashes at most) stay in L2.
-constexpr size_t kChunkLeaves = size_t(1) << 14;
+// Leaves per append chunk: a chunk's levels (2 MiB of hashes at most) stay in L2/L3.
+constexpr size_t kChunkLeaves = size_t(1) << 15;
+// Work smaller than this runs on the calling thread: a pool round trip costs microseconds.
+constexpr size_t kMinParallelParents = 2048;
+constexpr size_t kMinParallelLeaves = 512;
 constexpr uint64_t kMaxLeaves = uint64_t(1) << 63;
 
 // The number of levels above the leaves in a tree of n >= 1 leaves: the root's level.
@@ -99,6 +104,20 @@ struct AppendScratch {
   }
 };
 
+// Runs fn, turning an allocation failure inside std::function or the pool into a status:
+// nothing throws out of native code.
+template <typename Fn>
+Status guarded(Fn fn) {
+  try {
+    fn();
+  } catch (const std::bad_alloc&) {
+    return Status::no_memory;
+  } catch (...) {
+    return Status::internal;
+  }
+  return Status::ok;
+}
+
 }  // namespace
 
 MerkleTree::MerkleTree(MerkleSuite suite, std::unique_ptr<MerkleNodeStore> store)
@@ -107,7 +126,8 @@ MerkleTree::MerkleTree(MerkleSuite suite, std::unique_ptr<MerkleNodeStore> store
 // Puts `count` leaf hashes after leaf `first` and every parent they complete; commits
 // nothing (the caller sets the size once the whole batch is in).
 static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_t first,
-                              const uint8_t* leaf_hashes, size_t count, AppendScratch& scratch) {
+                              const uint8_t* leaf_hashes, size_t count, size_t threads,
+                              AppendScratch& scratch) {
   Status s = store.put(0, first, leaf_hashes, count);
   if (s != Status::ok) return s;
   const uint64_t end = first + count;
@@ -121,14 +141,21 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
       if (s != Status::ok) return s;
       children = scratch.children;
     }
-    merkle_hash_parents(suite, children, parent_count, scratch.parents);
+    uint8_t* parents = scratch.parents;
+    const Status hashed = guarded([&] {
+      parallel_for(parent_count, threads, kMinParallelParents, [&](size_t begin, size_t end) {
+        merkle_hash_parents(suite, children + 2 * MERKLE_HASH_LEN * begin, end - begin,
+                            parents + MERKLE_HASH_LEN * begin);
+      });
+    });
+    if (hashed != Status::ok) return hashed;
     s = store.put(level, lo, scratch.parents, parent_count);
     if (s != Status::ok) return s;
   }
   return Status::ok;
 }
 
-Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count) {
+Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count, size_t threads) {
   if (count == 0) return Status::ok;
   const uint64_t old_size = store_->size();
   if (count > kMaxLeaves - old_size) return Status::out_of_range;
@@ -138,7 +165,8 @@ Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count) {
   if (s != Status::ok) return s;
   for (size_t done = 0; done < count;) {
     const size_t n = count - done < kChunkLeaves ? count - done : kChunkLeaves;
-    s = append_chunk_at(suite_, *store_, old_size + done, leaf_hashes + done * MERKLE_HASH_LEN, n, scratch);
+    s = append_chunk_at(suite_, *store_, old_size + done, leaf_hashes + done * MERKLE_HASH_LEN, n, threads,
+                        scratch);
     if (s != Status::ok) return s;
     done += n;
   }
@@ -146,7 +174,8 @@ Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count) {
 }
 
 template <typename Items, typename Slice>
-static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Items& items, Slice slice) {
+static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Items& items, size_t threads,
+                           Slice slice) {
   if (items.count == 0) return Status::ok;
   const uint64_t old_size = store.size();
   if (items.count > kMaxLeaves - old_size) return Status::out_of_range;
@@ -156,16 +185,22 @@ static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Item
   if (s != Status::ok) return s;
   for (size_t done = 0; done < items.count;) {
     const size_t n = items.count - done < kChunkLeaves ? items.count - done : kChunkLeaves;
-    merkle_hash_leaves(suite, slice(items, done, n), scratch.leaves);
-    s = append_chunk_at(suite, store, old_size + done, scratch.leaves, n, scratch);
+    uint8_t* leaves = scratch.leaves;
+    s = guarded([&] {
+      parallel_for(n, threads, kMinParallelLeaves, [&](size_t begin, size_t end) {
+        merkle_hash_leaves(suite, slice(items, done + begin, end - begin), leaves + MERKLE_HASH_LEN * begin);
+      });
+    });
+    if (s != Status::ok) return s;
+    s = append_chunk_at(suite, store, old_size + done, scratch.leaves, n, threads, scratch);
     if (s != Status::ok) return s;
     done += n;
   }
   return store.set_size(old_size + items.count);
 }
 
-Status MerkleTree::append_leaves(const FixedItems& items) {
-  return append_items(suite_, *store_, items, [](const FixedItems& all, size_t begin, size_t n) {
+Status MerkleTree::append_leaves(const FixedItems& items, size_t threads) {
+  return append_items(suite_, *store_, items, threads, [](const FixedItems& all, size_t begin, size_t n) {
     FixedItems part;
     part.data = all.data + begin * all.item_len;
     part.item_len = all.item_len;
@@ -174,8 +209,8 @@ Status MerkleTree::append_leaves(const FixedItems& items) {
   });
 }
 
-Status MerkleTree::append_leaves(const VarItems& items) {
-  return append_items(suite_, *store_, items, [](const VarItems& all, size_t begin, size_t n) {
+Status MerkleTree::append_leaves(const VarItems& items, size_t threads) {
+  return append_items(suite_, *store_, items, threads, [](const VarItems& all, size_t begin, size_t n) {
     VarItems part = all;
     part.offsets = all.offsets + begin;
     part.count = n;

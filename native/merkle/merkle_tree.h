@@ -22,7 +22,8 @@
 // adds the leaf hashes to level 0 and, level by level, the parents that just became
 // complete. A level's new children are contiguous, so each level of a batch is one
 // merkle_hash_parents() call: SIMD, 8 parents per compression batch in the blake3 suite.
-// Batches are cut into chunks so that a chunk's levels stay in cache.
+// Batches are cut into chunks so that a chunk's levels stay in cache; the large lower
+// levels of a chunk are split over the shared thread pool.
 //
 // Past sizes. The tree of any size m <= n is the same numbering truncated at m: its
 // complete nodes are stored nodes, and its partial nodes are the m-1 "border" of at most
@@ -64,13 +65,16 @@ class MerkleTree {
   const MerkleNodeStore& store() const { return *store_; }
 
   // Appends `count` leaves whose leaf hashes (32 bytes each, already leaf()-hashed) are
-  // in leaf_hashes, and hashes every parent that becomes complete. On failure (no_memory
-  // from the store, out_of_range past 2^63 leaves) the size is unchanged.
-  Status append_hashes(const uint8_t* leaf_hashes, size_t count);
+  // in leaf_hashes, and hashes every parent that becomes complete. Large levels are split
+  // over `threads` threads of the shared pool (0: all cores; 1: the caller only). On
+  // failure (no_memory from the store, out_of_range past 2^63 leaves) the size is
+  // unchanged.
+  Status append_hashes(const uint8_t* leaf_hashes, size_t count, size_t threads = 1);
 
-  // Appends the items as leaves: leaf() of each, then append_hashes. Same statuses.
-  Status append_leaves(const FixedItems& items);
-  Status append_leaves(const VarItems& items);
+  // Appends the items as leaves: leaf() of each (split over threads too), then as
+  // append_hashes. Same statuses.
+  Status append_leaves(const FixedItems& items, size_t threads = 1);
+  Status append_leaves(const VarItems& items, size_t threads = 1);
 
   // The root at `size` (0 <= size <= size()): the empty-tree hash at 0.
   // out_of_range when size > size().
@@ -91,8 +95,6 @@ class MerkleTree {
   Status consistency_proof(uint64_t old_size, uint64_t new_size, uint8_t* out, size_t* count) const;
 
  private:
-  Status append_chunk(const uint8_t* leaf_hashes, size_t count, uint8_t* scratch);
-
   MerkleSuite suite_;
   std::unique_ptr<MerkleNodeStore> store_;
 };

@@ -24,7 +24,7 @@ from typing import Any, Iterable, List, Optional, Sequence
 import numpy as np
 
 from ledger_core import _native
-from ledger_core._buffers import as_bytes, as_items, as_rows
+from ledger_core._buffers import as_bytes, as_items, as_rows, resolve_threads
 from ledger_core.errors import InvalidArgumentError, OutOfRangeError
 
 HASH_LEN: int = _native.MERKLE_HASH_LEN
@@ -190,22 +190,26 @@ class MerkleTree:
         offsets = np.array([0, len(view)], dtype=np.uint64)
         return int(self._tree.append_var(view, offsets))
 
-    def extend(self, items: Any) -> int:
+    def extend(self, items: Any, threads: Optional[int] = None) -> int:
         """Append many leaves at once; returns the index of the first.
 
         `items` is an (N, k) uint8 array (N leaves of k bytes), a (buffer, offsets) pair
         (leaf i is buffer[offsets[i]:offsets[i + 1]], N + 1 offsets) or a sequence of
-        bytes-like objects. Parents are hashed in SIMD batches.
+        bytes-like objects. Leaves and parents are hashed in SIMD batches, large batches
+        on `threads` threads (None: all cores).
         """
         normalised = as_items(items, "items")
+        workers = resolve_threads(threads)
         if normalised[0] == "fixed":
-            return int(self._tree.append_fixed(normalised[1]))
-        return int(self._tree.append_var(normalised[1], normalised[2]))
+            return int(self._tree.append_fixed(normalised[1], workers))
+        return int(self._tree.append_var(normalised[1], normalised[2], workers))
 
-    def extend_hashes(self, leaf_hashes: Any) -> int:
+    def extend_hashes(self, leaf_hashes: Any, threads: Optional[int] = None) -> int:
         """Append leaves given by their leaf hashes (already leaf()-hashed, 32 bytes each):
-        an (N, 32) uint8 array or a sequence of 32-byte strings. Returns the first index."""
-        return int(self._tree.append_hashes(as_rows(leaf_hashes, HASH_LEN, "leaf_hashes")))
+        an (N, 32) uint8 array or a sequence of 32-byte strings. Returns the first index.
+        Parents of large batches are hashed on `threads` threads (None: all cores)."""
+        rows = as_rows(leaf_hashes, HASH_LEN, "leaf_hashes")
+        return int(self._tree.append_hashes(rows, resolve_threads(threads)))
 
     def root(self, size: Optional[int] = None) -> bytes:
         """The root at `size` leaves (default: now). OutOfRangeError past the size."""
