@@ -20,6 +20,8 @@ namespace {
 
 constexpr char kLeafContext[] = "ledger_core 2026-11-27 merkle leaf v1";
 constexpr char kNodeContext[] = "ledger_core 2026-11-27 merkle node v1";
+// Fewer parents than this hash one by one (see merkle_blake3_parents).
+constexpr size_t kMinBatchParents = 4;
 
 struct SuiteKeys {
   uint8_t leaf[32];
@@ -63,7 +65,14 @@ void merkle_blake3_leaves_var(const VarItems& items, uint8_t* out) {
 }
 
 void merkle_blake3_parents(const uint8_t* children, size_t parent_count, uint8_t* out) {
-  if (parent_count == 0) return;
+  if (parent_count < kMinBatchParents) {
+    // A proof's parents come one at a time: filling SIMD lanes for one would cost more.
+    for (size_t i = 0; i < parent_count; ++i) {
+      blake3_keyed_hash(suite_keys().node, children + 2 * MERKLE_HASH_LEN * i, 2 * MERKLE_HASH_LEN,
+                        out + MERKLE_HASH_LEN * i);
+    }
+    return;
+  }
   blake3_hash_many(children, 2 * MERKLE_HASH_LEN, parent_count, suite_keys().node, out);
 }
 

@@ -9,8 +9,8 @@
 namespace ledger_core {
 namespace {
 
-// Leaves per append chunk: a chunk's levels (2 MiB of hashes at most) stay in L2/L3.
-constexpr size_t kChunkLeaves = size_t(1) << 15;
+// Leaves per append chunk: a chunk's levels (4 MiB of hashes) stay in the L3 cache.
+constexpr size_t kChunkLeaves = size_t(1) << 16;
 // Work smaller than this runs on the calling thread: a pool round trip costs microseconds.
 constexpr size_t kMinParallelParents = 2048;
 constexpr size_t kMinParallelLeaves = 512;
@@ -141,7 +141,9 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
       if (s != Status::ok) return s;
       children = scratch.children;
     }
-    uint8_t* parents = scratch.parents;
+    // Straight into the level when the store lends its memory; else via scratch and put.
+    uint8_t* lent = store.lend(level, lo, parent_count);
+    uint8_t* parents = lent != nullptr ? lent : scratch.parents;
     const Status hashed = guarded([&] {
       parallel_for(parent_count, threads, kMinParallelParents, [&](size_t begin, size_t end) {
         merkle_hash_parents(suite, children + 2 * MERKLE_HASH_LEN * begin, end - begin,
@@ -149,8 +151,10 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
       });
     });
     if (hashed != Status::ok) return hashed;
-    s = store.put(level, lo, scratch.parents, parent_count);
-    if (s != Status::ok) return s;
+    if (lent == nullptr) {
+      s = store.put(level, lo, scratch.parents, parent_count);
+      if (s != Status::ok) return s;
+    }
   }
   return Status::ok;
 }

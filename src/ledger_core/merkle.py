@@ -82,18 +82,22 @@ def _joined_proof(proof: Any) -> Optional[bytes]:
         return b""
     if isinstance(proof, (bytes, bytearray, memoryview, str)):
         return None
+    if not isinstance(proof, (list, tuple)):
+        try:
+            proof = list(proof)
+        except TypeError:
+            return None
+    if len(proof) > MAX_PROOF_LEN:
+        return None
     try:
-        items = list(proof)
+        # join accepts only bytes-like items; the lengths are then checked one by one
+        # (a 31- and a 33-byte item would join to the right total).
+        joined = b"".join(proof)
     except TypeError:
         return None
-    if len(items) > MAX_PROOF_LEN:
+    if proof and set(map(len, proof)) != {HASH_LEN}:
         return None
-    parts = []
-    for item in items:
-        if not isinstance(item, (bytes, bytearray, memoryview)) or len(item) != HASH_LEN:
-            return None
-        parts.append(bytes(item))
-    return b"".join(parts)
+    return joined if len(joined) == HASH_LEN * len(proof) else None
 
 
 def _as_buffer(value: Any) -> Optional[bytes]:
