@@ -120,3 +120,15 @@ print("ok")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_sizes_may_be_any_integer_type_but_not_bool():
+    import numpy as np
+
+    tree = MerkleTree("sha256")
+    tree.extend([b"a", b"b", b"c"])
+    proof, root, leaf = tree.inclusion_proof(1), tree.root(), tree.leaf_hash(1)
+    for verify in (proofs.verify_inclusion, merkle.verify_inclusion):
+        assert verify("sha256", leaf, np.int64(1), np.uint32(3), proof, root)
+        assert not verify("sha256", leaf, True, 3, proof, root)
+        assert not verify("sha256", leaf, 1.0, 3, proof, root)

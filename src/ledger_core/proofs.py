@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import operator
 from typing import Any, Iterable, List, Optional, Sequence
 
 HASH_LEN = 32
@@ -244,8 +245,15 @@ def _is_hash(value: Any) -> bool:
     return isinstance(value, (bytes, bytearray, memoryview)) and len(value) == HASH_LEN
 
 
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _UINT64_MAX
+def _as_count(value: Any) -> Optional[int]:
+    """An int in [0, 2^64) (anything with __index__, not bool), or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        value = operator.index(value)
+    except TypeError:
+        return None
+    return value if 0 <= value <= _UINT64_MAX else None
 
 
 def _proof_list(proof: Any) -> Optional[List[bytes]]:
@@ -269,7 +277,8 @@ def verify_inclusion(suite: str, leaf_hash: Any, index: Any, size: Any, proof: A
     path = _proof_list(proof)
     if path is None or not _is_hash(leaf_hash) or not _is_hash(root):
         return False
-    if not _is_count(index) or not _is_count(size) or index >= size:
+    index, size = _as_count(index), _as_count(size)
+    if index is None or size is None or index >= size:
         return False
     fn, sn = index, size - 1
     r = bytes(leaf_hash)
@@ -297,7 +306,8 @@ def verify_consistency(suite: str, old_size: Any, new_size: Any, old_root: Any, 
     size 0 is False; equal sizes need an empty proof and equal roots."""
     _check_suite(suite)
     path = _proof_list(proof)
-    if path is None or not _is_count(old_size) or not _is_count(new_size):
+    old_size, new_size = _as_count(old_size), _as_count(new_size)
+    if path is None or old_size is None or new_size is None:
         return False
     if old_size == 0 or old_size > new_size:
         return False
