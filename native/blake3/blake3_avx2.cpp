@@ -2,7 +2,9 @@
 // of a YMM register. State word i of all 8 lanes lives in one register, so a round is
 // the portable round with every 32-bit operation widened to 8 lanes; the only extra work
 // is transposing each lane's 64-byte message block into 16 word-vectors on the way in,
-// and the 8 chaining values back into lane order on the way out.
+// and the 8 chaining values back into lane order on the way out. The rounds themselves
+// are one inline-assembly block (see compress8) so that register use is ours, not the
+// compiler's; the message transpose and the lane bookkeeping stay in intrinsics.
 //
 // Compiled with a GCC target attribute, not -march: the dispatch point calls it only
 // when cpu_features().avx2 is set.
@@ -18,102 +20,121 @@ namespace ledger_core {
 namespace blake3_detail {
 namespace {
 
-LC_AVX2_INLINE __m256i add(__m256i a, __m256i b) { return _mm256_add_epi32(a, b); }
-LC_AVX2_INLINE __m256i xor256(__m256i a, __m256i b) { return _mm256_xor_si256(a, b); }
-
-// Rotations by whole bytes are one byte shuffle; 12 and 7 need two shifts and an or.
-// The shuffle masks are memory operands (inline asm keeps the compiler from hoisting
-// them into registers): 16 state vectors already fill the register file, and a spilled
-// state vector costs more than a mask load.
+// Byte-shuffle masks for the rotations by 16 and 8 (each 32-bit word rotated right).
 alignas(32) constexpr uint8_t kRotr16Mask[32] = {2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13,
                                                  2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13};
 alignas(32) constexpr uint8_t kRotr8Mask[32] = {1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12,
                                                 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12};
 
-LC_AVX2_INLINE __m256i shuffle_bytes(__m256i x, const uint8_t (&mask)[32]) {
-  __m256i r;
-  __asm__("vpshufb %2, %1, %0" : "=x"(r) : "x"(x), "m"(*reinterpret_cast<const __m256i*>(mask)));
-  return r;
-}
-LC_AVX2_INLINE __m256i rotr16(__m256i x) { return shuffle_bytes(x, kRotr16Mask); }
-LC_AVX2_INLINE __m256i rotr8(__m256i x) { return shuffle_bytes(x, kRotr8Mask); }
-LC_AVX2_INLINE __m256i rotr12(__m256i x) {
-  return _mm256_or_si256(_mm256_srli_epi32(x, 12), _mm256_slli_epi32(x, 20));
-}
-LC_AVX2_INLINE __m256i rotr7(__m256i x) {
-  return _mm256_or_si256(_mm256_srli_epi32(x, 7), _mm256_slli_epi32(x, 25));
-}
+// The compression runs as one inline-assembly block with state word k of all 8 lanes in
+// register ymm<k>. Written with intrinsics, the same rounds ran about 1.35x slower with
+// GCC 12: 16 state vectors fill the register file, and the compiler spilled vectors that
+// were on the round's dependency chain, each reload adding a store-forwarding delay.
+// Here the one temporary a rotation by 12 or 7 needs is made by parking one `d` vector
+// (not read again until the next half-round's `d ^= a`) in a stack slot; the message
+// words and shuffle masks are memory operands.
+#define LC_YMM(n) "%%ymm" #n
+#define LC_ADD(d, s) "vpaddd " LC_YMM(s) ", " LC_YMM(d) ", " LC_YMM(d) "\n\t"
+#define LC_ADD_MSG(d, w) "vpaddd " #w "*32(%[msg]), " LC_YMM(d) ", " LC_YMM(d) "\n\t"
+#define LC_XOR(d, s) "vpxor " LC_YMM(s) ", " LC_YMM(d) ", " LC_YMM(d) "\n\t"
+#define LC_SHUF(d, mask) "vpshufb %[" #mask "], " LC_YMM(d) ", " LC_YMM(d) "\n\t"
+#define LC_ROT(d, t, right, left)                          \
+  "vpsrld $" #right ", " LC_YMM(d) ", " LC_YMM(t) "\n\t"  \
+  "vpslld $" #left ", " LC_YMM(d) ", " LC_YMM(d) "\n\t"   \
+  "vpor " LC_YMM(t) ", " LC_YMM(d) ", " LC_YMM(d) "\n\t"
+#define LC_PARK(n) "vmovdqu " LC_YMM(n) ", %[park]\n\t"
+#define LC_UNPARK(n) "vmovdqu %[park], " LC_YMM(n) "\n\t"
+#define LC_EACH4(OP, a0, b0, a1, b1, a2, b2, a3, b3) OP(a0, b0) OP(a1, b1) OP(a2, b2) OP(a3, b3)
 
-// One round: the four column G functions side by side, then the four diagonal ones, so
-// each step is four independent instructions the core can issue together.
-template <size_t R>
-LC_AVX2_INLINE void round8(__m256i v[16], const __m256i m[16]) {
-  constexpr const uint8_t* s = MSG_SCHEDULE.word[R];
-  v[0] = add(add(v[0], m[s[0]]), v[4]);
-  v[1] = add(add(v[1], m[s[2]]), v[5]);
-  v[2] = add(add(v[2], m[s[4]]), v[6]);
-  v[3] = add(add(v[3], m[s[6]]), v[7]);
-  v[12] = rotr16(xor256(v[12], v[0]));
-  v[13] = rotr16(xor256(v[13], v[1]));
-  v[14] = rotr16(xor256(v[14], v[2]));
-  v[15] = rotr16(xor256(v[15], v[3]));
-  v[8] = add(v[8], v[12]);
-  v[9] = add(v[9], v[13]);
-  v[10] = add(v[10], v[14]);
-  v[11] = add(v[11], v[15]);
-  v[4] = rotr12(xor256(v[4], v[8]));
-  v[5] = rotr12(xor256(v[5], v[9]));
-  v[6] = rotr12(xor256(v[6], v[10]));
-  v[7] = rotr12(xor256(v[7], v[11]));
-  v[0] = add(add(v[0], m[s[1]]), v[4]);
-  v[1] = add(add(v[1], m[s[3]]), v[5]);
-  v[2] = add(add(v[2], m[s[5]]), v[6]);
-  v[3] = add(add(v[3], m[s[7]]), v[7]);
-  v[12] = rotr8(xor256(v[12], v[0]));
-  v[13] = rotr8(xor256(v[13], v[1]));
-  v[14] = rotr8(xor256(v[14], v[2]));
-  v[15] = rotr8(xor256(v[15], v[3]));
-  v[8] = add(v[8], v[12]);
-  v[9] = add(v[9], v[13]);
-  v[10] = add(v[10], v[14]);
-  v[11] = add(v[11], v[15]);
-  v[4] = rotr7(xor256(v[4], v[8]));
-  v[5] = rotr7(xor256(v[5], v[9]));
-  v[6] = rotr7(xor256(v[6], v[10]));
-  v[7] = rotr7(xor256(v[7], v[11]));
+// Four G functions side by side: (a_i, b_i, c_i, d_i) with message words x_i then y_i.
+#define LC_G4(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3,     \
+              x0, x1, x2, x3, y0, y1, y2, y3)                                     \
+  LC_EACH4(LC_ADD_MSG, a0, x0, a1, x1, a2, x2, a3, x3)                            \
+  LC_EACH4(LC_ADD, a0, b0, a1, b1, a2, b2, a3, b3)                                \
+  LC_EACH4(LC_XOR, d0, a0, d1, a1, d2, a2, d3, a3)                                \
+  LC_EACH4(LC_SHUF, d0, rot16, d1, rot16, d2, rot16, d3, rot16)                   \
+  LC_EACH4(LC_ADD, c0, d0, c1, d1, c2, d2, c3, d3)                                \
+  LC_PARK(d0)                                                                     \
+  LC_EACH4(LC_XOR, b0, c0, b1, c1, b2, c2, b3, c3)                                \
+  LC_ROT(b0, d0, 12, 20) LC_ROT(b1, d0, 12, 20) LC_ROT(b2, d0, 12, 20) LC_ROT(b3, d0, 12, 20) \
+  LC_EACH4(LC_ADD_MSG, a0, y0, a1, y1, a2, y2, a3, y3)                            \
+  LC_EACH4(LC_ADD, a0, b0, a1, b1, a2, b2, a3, b3)                                \
+  LC_UNPARK(d0)                                                                   \
+  LC_EACH4(LC_XOR, d0, a0, d1, a1, d2, a2, d3, a3)                                \
+  LC_EACH4(LC_SHUF, d0, rot8, d1, rot8, d2, rot8, d3, rot8)                       \
+  LC_EACH4(LC_ADD, c0, d0, c1, d1, c2, d2, c3, d3)                                \
+  LC_PARK(d0)                                                                     \
+  LC_EACH4(LC_XOR, b0, c0, b1, c1, b2, c2, b3, c3)                                \
+  LC_ROT(b0, d0, 7, 25) LC_ROT(b1, d0, 7, 25) LC_ROT(b2, d0, 7, 25) LC_ROT(b3, d0, 7, 25) \
+  LC_UNPARK(d0)
 
-  v[0] = add(add(v[0], m[s[8]]), v[5]);
-  v[1] = add(add(v[1], m[s[10]]), v[6]);
-  v[2] = add(add(v[2], m[s[12]]), v[7]);
-  v[3] = add(add(v[3], m[s[14]]), v[4]);
-  v[15] = rotr16(xor256(v[15], v[0]));
-  v[12] = rotr16(xor256(v[12], v[1]));
-  v[13] = rotr16(xor256(v[13], v[2]));
-  v[14] = rotr16(xor256(v[14], v[3]));
-  v[10] = add(v[10], v[15]);
-  v[11] = add(v[11], v[12]);
-  v[8] = add(v[8], v[13]);
-  v[9] = add(v[9], v[14]);
-  v[5] = rotr12(xor256(v[5], v[10]));
-  v[6] = rotr12(xor256(v[6], v[11]));
-  v[7] = rotr12(xor256(v[7], v[8]));
-  v[4] = rotr12(xor256(v[4], v[9]));
-  v[0] = add(add(v[0], m[s[9]]), v[5]);
-  v[1] = add(add(v[1], m[s[11]]), v[6]);
-  v[2] = add(add(v[2], m[s[13]]), v[7]);
-  v[3] = add(add(v[3], m[s[15]]), v[4]);
-  v[15] = rotr8(xor256(v[15], v[0]));
-  v[12] = rotr8(xor256(v[12], v[1]));
-  v[13] = rotr8(xor256(v[13], v[2]));
-  v[14] = rotr8(xor256(v[14], v[3]));
-  v[10] = add(v[10], v[15]);
-  v[11] = add(v[11], v[12]);
-  v[8] = add(v[8], v[13]);
-  v[9] = add(v[9], v[14]);
-  v[5] = rotr7(xor256(v[5], v[10]));
-  v[6] = rotr7(xor256(v[6], v[11]));
-  v[7] = rotr7(xor256(v[7], v[8]));
-  v[4] = rotr7(xor256(v[4], v[9]));
+// One round: columns, then diagonals; s0..s15 is the round's message schedule.
+#define LC_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15)      \
+  LC_G4(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, s0, s2, s4, s6, s1, s3, s5, s7) \
+  LC_G4(0, 5, 10, 15, 1, 6, 11, 12, 2, 7, 8, 13, 3, 4, 9, 14, s8, s10, s12, s14, s9, s11, s13, s15)
+
+// The schedule spelled out for the assembler; checked against MSG_SCHEDULE below.
+constexpr uint8_t kScheduleLiteral[ROUNDS][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+    {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+    {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+    {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+    {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+    {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13}};
+constexpr bool schedule_literal_matches() {
+  for (size_t r = 0; r < ROUNDS; ++r)
+    for (size_t i = 0; i < 16; ++i)
+      if (kScheduleLiteral[r][i] != MSG_SCHEDULE.word[r][i]) return false;
+  return true;
+}
+static_assert(schedule_literal_matches(), "the assembler's message schedule must be the specification's");
+
+// state[0..15]: the initial state (chaining value, IV, counter, block length, flags) of
+// 8 lanes, word-major; on return state[0..7] holds the 8 output chaining-value words.
+// msg[0..15]: the block's message words, word-major.
+LC_AVX2_INLINE void compress8(__m256i state[16], const __m256i msg[16]) {
+  __m256i park;
+  __asm__ volatile(
+      "vmovdqu 0*32(%[state]), %%ymm0\n\t"
+      "vmovdqu 1*32(%[state]), %%ymm1\n\t"
+      "vmovdqu 2*32(%[state]), %%ymm2\n\t"
+      "vmovdqu 3*32(%[state]), %%ymm3\n\t"
+      "vmovdqu 4*32(%[state]), %%ymm4\n\t"
+      "vmovdqu 5*32(%[state]), %%ymm5\n\t"
+      "vmovdqu 6*32(%[state]), %%ymm6\n\t"
+      "vmovdqu 7*32(%[state]), %%ymm7\n\t"
+      "vmovdqu 8*32(%[state]), %%ymm8\n\t"
+      "vmovdqu 9*32(%[state]), %%ymm9\n\t"
+      "vmovdqu 10*32(%[state]), %%ymm10\n\t"
+      "vmovdqu 11*32(%[state]), %%ymm11\n\t"
+      "vmovdqu 12*32(%[state]), %%ymm12\n\t"
+      "vmovdqu 13*32(%[state]), %%ymm13\n\t"
+      "vmovdqu 14*32(%[state]), %%ymm14\n\t"
+      "vmovdqu 15*32(%[state]), %%ymm15\n\t"
+      LC_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+      LC_ROUND(2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)
+      LC_ROUND(3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1)
+      LC_ROUND(10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6)
+      LC_ROUND(12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4)
+      LC_ROUND(9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7)
+      LC_ROUND(11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13)
+      LC_XOR(0, 8) LC_XOR(1, 9) LC_XOR(2, 10) LC_XOR(3, 11)
+      LC_XOR(4, 12) LC_XOR(5, 13) LC_XOR(6, 14) LC_XOR(7, 15)
+      "vmovdqu %%ymm0, 0*32(%[state])\n\t"
+      "vmovdqu %%ymm1, 1*32(%[state])\n\t"
+      "vmovdqu %%ymm2, 2*32(%[state])\n\t"
+      "vmovdqu %%ymm3, 3*32(%[state])\n\t"
+      "vmovdqu %%ymm4, 4*32(%[state])\n\t"
+      "vmovdqu %%ymm5, 5*32(%[state])\n\t"
+      "vmovdqu %%ymm6, 6*32(%[state])\n\t"
+      "vmovdqu %%ymm7, 7*32(%[state])\n\t"
+      : [park] "=m"(park)
+      : [state] "r"(state), [msg] "r"(msg),
+        [rot16] "m"(*reinterpret_cast<const __m256i*>(kRotr16Mask)),
+        [rot8] "m"(*reinterpret_cast<const __m256i*>(kRotr8Mask))
+      : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+        "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
 }
 
 // 8x8 transpose of 32-bit words: x[r] word c  ->  x[c] word r. Its own inverse, so it
@@ -159,23 +180,13 @@ LC_AVX2_INLINE void load_message(const uint8_t* const block[8], __m256i m[16]) {
   transpose8(m + 8);
 }
 
-LC_AVX2_INLINE void compress8(__m256i h[8], const __m256i m[16], __m256i counter_lo, __m256i counter_hi,
-                              __m256i block_len, __m256i flags) {
-  __m256i v[16];
-  for (int i = 0; i < 8; ++i) v[i] = h[i];
-  for (int i = 0; i < 4; ++i) v[8 + i] = _mm256_set1_epi32(static_cast<int>(IV[i]));
-  v[12] = counter_lo;
-  v[13] = counter_hi;
-  v[14] = block_len;
-  v[15] = flags;
-  round8<0>(v, m);
-  round8<1>(v, m);
-  round8<2>(v, m);
-  round8<3>(v, m);
-  round8<4>(v, m);
-  round8<5>(v, m);
-  round8<6>(v, m);
-  for (int i = 0; i < 8; ++i) h[i] = xor256(v[i], v[i + 8]);
+LC_AVX2_INLINE void set_words_8_to_15(__m256i state[16], __m256i counter_lo, __m256i counter_hi,
+                                     __m256i block_len, uint8_t flags) {
+  for (int i = 0; i < 4; ++i) state[8 + i] = _mm256_set1_epi32(static_cast<int>(IV[i]));
+  state[12] = counter_lo;
+  state[13] = counter_hi;
+  state[14] = block_len;
+  state[15] = _mm256_set1_epi32(flags);
 }
 
 }  // namespace
@@ -195,27 +206,40 @@ LC_AVX2 void hash_lanes_avx2(const LaneJob& job, uint8_t* out) {
   }
   const __m256i ctr_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(counter_lo));
   const __m256i ctr_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(counter_hi));
-  __m256i h[8];
-  for (int i = 0; i < 8; ++i) h[i] = _mm256_set1_epi32(static_cast<int>(job.key[i]));
+  __m256i state[16];
+  for (int i = 0; i < 8; ++i) state[i] = _mm256_set1_epi32(static_cast<int>(job.key[i]));
 
   const uint8_t* block[8];
   __m256i m[16];
   uint8_t flags = job.flags | job.flags_start;
-  const __m256i full_block = _mm256_set1_epi32(64);
   for (size_t b = 0; b + 1 < job.block_count; ++b) {
     for (int l = 0; l < 8; ++l) block[l] = input[l] + b * 64;
     load_message(block, m);
-    compress8(h, m, ctr_lo, ctr_hi, full_block, _mm256_set1_epi32(flags));
+    set_words_8_to_15(state, ctr_lo, ctr_hi, _mm256_set1_epi32(64), flags);
+    compress8(state, m);
     flags = job.flags;
   }
   load_message(last_block, m);
-  compress8(h, m, ctr_lo, ctr_hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(last_len)),
-            _mm256_set1_epi32(flags | job.flags_end));
+  set_words_8_to_15(state, ctr_lo, ctr_hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(last_len)),
+                    flags | job.flags_end);
+  compress8(state, m);
 
-  transpose8(h);
+  transpose8(state);
   for (size_t l = 0; l < job.lane_count; ++l)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * l), h[l]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * l), state[l]);
 }
 
 }  // namespace blake3_detail
 }  // namespace ledger_core
+
+#undef LC_YMM
+#undef LC_ADD
+#undef LC_ADD_MSG
+#undef LC_XOR
+#undef LC_SHUF
+#undef LC_ROT
+#undef LC_PARK
+#undef LC_UNPARK
+#undef LC_EACH4
+#undef LC_G4
+#undef LC_ROUND

@@ -1,0 +1,232 @@
+"""Hashing benchmark: ledger_core's BLAKE3 and SHA-256 against their anchors, same run,
+same inputs.
+
+    PYTHONPATH=src python bench/bench_hash.py [--quick]
+
+Measures
+  * BLAKE3 64-byte Merkle nodes: ns/node through blake3_many (1 thread, all threads)
+    against one blake3-package call per node (the way Python code hashes nodes today);
+  * BLAKE3 GB/s on 1 KB and 1 MB inputs against the blake3 package single-threaded
+    (``blake3.blake3(data, max_threads=1)``) and hashlib.sha256;
+  * SHA-256 node cost (64 and 65 bytes) through sha256_many against hashlib per node.
+
+Every figure is the best of alternating repetitions (ours, anchor, ours, ...) after a
+warm-up, each repetition at least --min-time long and at least --reps of them, on random
+inputs drawn fresh for the run. Results go to bench/results/hash.json and to the
+"## Hashing (bench/bench_hash.py)" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import numpy as np
+
+import blake3 as blake3_pkg
+
+import ledger_core
+from ledger_core import hashing
+
+HERE = Path(__file__).resolve().parent
+SECTION = "## Hashing (bench/bench_hash.py)"
+
+
+def machine() -> Dict[str, object]:
+    model = platform.processor() or "unknown"
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        found = re.search(r"Model name:\s*(.+)", out)
+        if found:
+            model = found.group(1).strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return {
+        "cpu_model": model,
+        "logical_cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "blake3_package": getattr(blake3_pkg, "__version__", "unknown"),
+        "ledger_core_features": ledger_core.features(),
+    }
+
+
+def timed_once(fn: Callable[[], object], min_time: float) -> float:
+    """Seconds per call of fn, calling it repeatedly for at least min_time."""
+    calls = 0
+    start = time.perf_counter()
+    while True:
+        fn()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / calls
+
+
+def compare(ours: Callable[[], object], anchor: Callable[[], object], reps: int, min_time: float) -> Tuple[float, float]:
+    """Best seconds per call of (ours, anchor), measured alternately after a warm-up."""
+    ours()
+    anchor()
+    best_ours = best_anchor = float("inf")
+    for _ in range(reps):
+        best_ours = min(best_ours, timed_once(ours, min_time))
+        best_anchor = min(best_anchor, timed_once(anchor, min_time))
+    return best_ours, best_anchor
+
+
+def bench(reps: int, min_time: float, node_count: int) -> Dict[str, object]:
+    rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
+    results: Dict[str, object] = {}
+
+    # --- BLAKE3 64-byte nodes --------------------------------------------------------------
+    nodes = rng.integers(0, 256, size=(node_count, 64), dtype=np.uint8)
+    node_list = [bytes(row) for row in nodes[: min(node_count, 20000)]]
+    assert bytes(hashing.blake3_many(nodes[:1])[0]) == blake3_pkg.blake3(node_list[0]).digest()
+
+    def package_per_node() -> None:
+        for node in node_list:
+            blake3_pkg.blake3(node).digest()
+
+    per_node: Dict[str, float] = {}
+    for label, threads in (("blake3_many_1_thread", 1), ("blake3_many_all_threads", None)):
+        ours, anchor = compare(
+            lambda t=threads: hashing.blake3_many(nodes, threads=t), package_per_node, reps, min_time
+        )
+        per_node[label] = ours / node_count * 1e9
+        per_node.setdefault("blake3_package_call_per_node", anchor / len(node_list) * 1e9)
+        per_node["blake3_package_call_per_node"] = min(
+            per_node["blake3_package_call_per_node"], anchor / len(node_list) * 1e9
+        )
+    results["blake3_node64_ns_per_node"] = per_node
+    results["blake3_node64_speedup_vs_package_per_node"] = {
+        k: per_node["blake3_package_call_per_node"] / v for k, v in per_node.items() if k.startswith("blake3_many")
+    }
+
+    # --- BLAKE3 throughput on 1 KB and 1 MB inputs --------------------------------------
+    throughput: Dict[str, Dict[str, float]] = {}
+    for label, size in (("1KB", 1024), ("1MB", 1 << 20)):
+        data = rng.integers(0, 256, size=size, dtype=np.uint8).tobytes()
+        assert hashing.blake3(data) == blake3_pkg.blake3(data).digest()
+        ours, package = compare(
+            lambda: hashing.blake3(data), lambda: blake3_pkg.blake3(data, max_threads=1).digest(), reps, min_time
+        )
+        _, sha = compare(lambda: hashing.blake3(data), lambda: hashlib.sha256(data).digest(), max(2, reps // 2), min_time)
+        throughput[label] = {
+            "ledger_core_blake3_GBps": size / ours / 1e9,
+            "blake3_package_1_thread_GBps": size / package / 1e9,
+            "hashlib_sha256_GBps": size / sha / 1e9,
+            "ratio_vs_blake3_package": package / ours,
+            "ratio_vs_hashlib_sha256": sha / ours,
+        }
+    results["blake3_throughput"] = throughput
+
+    # --- SHA-256 nodes ---------------------------------------------------------------------
+    sha_nodes: Dict[str, Dict[str, float]] = {}
+    for width in (64, 65):
+        rows = rng.integers(0, 256, size=(node_count, width), dtype=np.uint8)
+        row_list = [bytes(r) for r in rows[: min(node_count, 20000)]]
+        assert bytes(hashing.sha256_many(rows[:1])[0]) == hashlib.sha256(row_list[0]).digest()
+
+        def hashlib_per_node(items: List[bytes] = row_list) -> None:
+            for item in items:
+                hashlib.sha256(item).digest()
+
+        ours, anchor = compare(lambda r=rows: hashing.sha256_many(r, threads=1), hashlib_per_node, reps, min_time)
+        sha_nodes[f"{width}B"] = {
+            "sha256_many_1_thread_ns_per_node": ours / node_count * 1e9,
+            "hashlib_call_per_node_ns": anchor / len(row_list) * 1e9,
+            "speedup": (anchor / len(row_list)) / (ours / node_count),
+        }
+    results["sha256_nodes"] = sha_nodes
+    return results
+
+
+def write_markdown(path: Path, info: Dict[str, object], results: Dict[str, object], command: str) -> None:
+    n = results["blake3_node64_ns_per_node"]
+    s = results["blake3_node64_speedup_vs_package_per_node"]
+    t = results["blake3_throughput"]
+    sha = results["sha256_nodes"]
+    paths = info["ledger_core_features"]["paths"]  # type: ignore[index]
+    lines = [
+        SECTION,
+        "",
+        f"Machine: {info['cpu_model']}, {info['logical_cpus']} logical CPUs (shared with other jobs while measured); "
+        f"Python {info['python']}, blake3 package {info['blake3_package']}. "
+        f"Paths: blake3 `{paths['blake3']}`, sha256 `{paths['sha256']}`.",
+        "",
+        f"Command: `{command}`",
+        "",
+        "| measure | ledger_core | anchor | ratio |",
+        "|---|---|---|---|",
+        f"| BLAKE3 64-byte node, blake3_many 1 thread | {n['blake3_many_1_thread']:.1f} ns/node | "
+        f"{n['blake3_package_call_per_node']:.0f} ns/node (blake3 package, one call per node) | "
+        f"{s['blake3_many_1_thread']:.1f}x |",
+        f"| BLAKE3 64-byte node, blake3_many all threads | {n['blake3_many_all_threads']:.1f} ns/node | "
+        f"{n['blake3_package_call_per_node']:.0f} ns/node | {s['blake3_many_all_threads']:.1f}x |",
+    ]
+    for label in ("1KB", "1MB"):
+        row = t[label]
+        lines.append(
+            f"| BLAKE3 {label} input, one call | {row['ledger_core_blake3_GBps']:.2f} GB/s | "
+            f"{row['blake3_package_1_thread_GBps']:.2f} GB/s (blake3 package, max_threads=1) | "
+            f"{row['ratio_vs_blake3_package']:.2f}x |"
+        )
+        lines.append(
+            f"| BLAKE3 {label} vs hashlib.sha256 | {row['ledger_core_blake3_GBps']:.2f} GB/s | "
+            f"{row['hashlib_sha256_GBps']:.2f} GB/s (hashlib sha256) | {row['ratio_vs_hashlib_sha256']:.2f}x |"
+        )
+    for width, row in sha.items():
+        lines.append(
+            f"| SHA-256 {width} node, sha256_many 1 thread | {row['sha256_many_1_thread_ns_per_node']:.1f} ns/node | "
+            f"{row['hashlib_call_per_node_ns']:.0f} ns/node (hashlib, one call per node) | {row['speedup']:.1f}x |"
+        )
+    lines += [
+        "",
+        "Goals: 64-byte nodes <= 25 ns/node on one core; 1 MB >= 0.80x the blake3 package single-threaded.",
+        "Raw figures: bench/results/hash.json.",
+        "",
+    ]
+    section = "\n".join(lines)
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\n"
+    start = text.find(SECTION)
+    if start == -1:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        following = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=7, help="alternating repetitions per figure (best is kept)")
+    parser.add_argument("--min-time", type=float, default=0.05, help="seconds per repetition, at least")
+    parser.add_argument("--nodes", type=int, default=200_000, help="64-byte nodes per batch")
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions (a smoke run)")
+    parser.add_argument("--no-write", action="store_true", help="print only, do not write results")
+    args = parser.parse_args()
+    if args.quick:
+        args.reps, args.min_time, args.nodes = 2, 0.01, 20_000
+
+    info = machine()
+    results = bench(args.reps, args.min_time, args.nodes)
+    report = {"machine": info, "settings": vars(args), "results": results}
+    print(json.dumps(report, indent=2))
+    if not args.no_write:
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "hash.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        command = "PYTHONPATH=src python bench/bench_hash.py" + "".join(f" {a}" for a in sys.argv[1:])
+        write_markdown(HERE / "RESULTS.md", info, results, command)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
