@@ -38,8 +38,11 @@ py::list hash_list(const uint8_t* hashes, size_t count) {
 // A tree plus the lock that serialises appends (run without the GIL) against readers.
 class PyMerkleTree {
  public:
-  explicit PyMerkleTree(int suite)
-      : tree_(suite_from(suite), std::unique_ptr<MerkleNodeStore>(new MemoryNodeStore())) {}
+  // lending=false picks the CopyingNodeStore: the get()/put() path, for tests.
+  PyMerkleTree(int suite, bool lending)
+      : tree_(suite_from(suite), lending ? std::unique_ptr<MerkleNodeStore>(new MemoryNodeStore())
+                                         : std::unique_ptr<MerkleNodeStore>(new CopyingNodeStore())),
+        lending_(lending) {}
 
   uint64_t size() {
     Guard g(*this);
@@ -117,6 +120,7 @@ class PyMerkleTree {
 
   size_t memory_bytes() {
     Guard g(*this);
+    if (!lending_) return static_cast<const CopyingNodeStore&>(tree_.store()).memory_bytes();
     return static_cast<const MemoryNodeStore&>(tree_.store()).memory_bytes();
   }
 
@@ -153,6 +157,7 @@ class PyMerkleTree {
 
   std::mutex mutex_;
   MerkleTree tree_;
+  bool lending_;
 };
 
 // A proof as one buffer of 32 * count bytes (the facade joins it); null when the length
@@ -240,7 +245,7 @@ void bind_merkle(py::module_& m) {
      py::arg("new_root"), py::arg("proof"));
 
   py::class_<PyMerkleTree>(m, "MerkleTree")
-      .def(py::init<int>(), py::arg("suite"))
+      .def(py::init<int, bool>(), py::arg("suite"), py::arg("lending") = true)
       .def_property_readonly("size", &PyMerkleTree::size)
       .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"), py::arg("threads") = 1)
       .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"), py::arg("threads") = 1)

@@ -472,3 +472,20 @@ def test_thread_counts_build_the_same_tree(suite):
         trees[1].extend_hashes(hashes[:10], threads=0)
     with pytest.raises(TypeError):
         trees[1].extend(rows, threads="2")
+
+
+@pytest.mark.parametrize("suite", ["blake3", "sha256"])
+def test_a_store_that_does_not_lend_memory_builds_the_same_tree(suite):
+    """The get()/put() path of the node-store interface (what an LMDB store takes)."""
+    hashes = random_leaf_hashes(150_000, 31)
+    lending, copying = MerkleTree(suite), MerkleTree(suite, _lending=False)
+    for tree in (lending, copying):
+        for lo, hi in ((0, 1), (1, 70_000), (70_000, 70_003), (70_003, 150_000)):
+            tree.extend_hashes(hashes[lo:hi], threads=2)
+        tree.extend([b"x", b"yy"])
+    assert copying.root() == lending.root()
+    for size in (1, 2, 3, 65_537, 150_002):
+        assert copying.root(size) == lending.root(size)
+        assert copying.inclusion_proof(size - 1, size) == lending.inclusion_proof(size - 1, size)
+        assert copying.consistency_proof(1, size) == lending.consistency_proof(1, size)
+    assert copying.memory_bytes() >= 64 * 150_002

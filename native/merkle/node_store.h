@@ -109,3 +109,27 @@ class MemoryNodeStore final : public MerkleNodeStore {
 };
 
 }  // namespace ledger_core
+
+namespace ledger_core {
+
+// An in-memory store that never lends its memory (view() and lend() return null), so the
+// tree takes the get()/put() path that stores without addressable memory (LMDB) will
+// take. For tests; otherwise a MemoryNodeStore.
+class CopyingNodeStore final : public MerkleNodeStore {
+ public:
+  uint64_t size() const override { return inner_.size(); }
+  Status set_size(uint64_t leaf_count) override { return inner_.set_size(leaf_count); }
+  Status get(unsigned level, uint64_t index, size_t count, uint8_t* out) const override {
+    return inner_.get(level, index, count, out);
+  }
+  Status put(unsigned level, uint64_t index, const uint8_t* hashes, size_t count) override {
+    return inner_.put(level, index, hashes, count);
+  }
+  Status reserve(uint64_t leaf_count) override { return inner_.reserve(leaf_count); }
+  size_t memory_bytes() const { return inner_.memory_bytes(); }
+
+ private:
+  MemoryNodeStore inner_;
+};
+
+}  // namespace ledger_core

@@ -168,9 +168,11 @@ class MerkleTree:
     tree may be shared between threads (a lock serialises appends against readers).
     """
 
-    def __init__(self, suite: str = DEFAULT_SUITE) -> None:
+    def __init__(self, suite: str = DEFAULT_SUITE, *, _lending: bool = True) -> None:
+        # _lending=False (tests only) stores nodes through copies, the path a store
+        # without addressable memory takes.
         self._suite = suite
-        self._tree = _native.MerkleTree(_suite_id(suite))
+        self._tree = _native.MerkleTree(_suite_id(suite), bool(_lending))
 
     @property
     def suite(self) -> str:
