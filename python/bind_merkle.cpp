@@ -69,6 +69,20 @@ class PyMerkleTree {
                       "MerkleTree.extend");
   }
 
+  // One leaf: hashed here (no batch machinery), then appended as its hash.
+  uint64_t append_one(const py::buffer& data) {
+    py::buffer_info info = data.request();
+    const ByteSpan in = byte_span(info);
+    uint8_t leaf[MERKLE_HASH_LEN];
+    if (in.len >= RELEASE_GIL_MIN_BYTES) {
+      py::gil_scoped_release release;
+      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
+    } else {
+      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
+    }
+    return run_append([&] { return tree_.append_hashes(leaf, 1, 1); }, 0, "MerkleTree.append");
+  }
+
   py::bytes root(uint64_t size) {
     uint8_t out[MERKLE_HASH_LEN];
     Status s;
@@ -247,6 +261,7 @@ void bind_merkle(py::module_& m) {
   py::class_<PyMerkleTree>(m, "MerkleTree")
       .def(py::init<int, bool>(), py::arg("suite"), py::arg("lending") = true)
       .def_property_readonly("size", &PyMerkleTree::size)
+      .def("append_one", &PyMerkleTree::append_one, py::arg("data"))
       .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"), py::arg("threads") = 1)
       .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"), py::arg("threads") = 1)
       .def("append_var", &PyMerkleTree::append_var, py::arg("buffer"), py::arg("offsets"),

@@ -86,22 +86,35 @@ Status sibling_path(SizedView& view, uint64_t n, unsigned level, uint64_t index,
   return Status::ok;
 }
 
-// Scratch memory of one append call, released on every return path.
-struct AppendScratch {
-  uint8_t* leaves = nullptr;    // kChunkLeaves leaf hashes (append_leaves only)
-  uint8_t* children = nullptr;  // kChunkLeaves + 2 hashes, when the store cannot lend
-  uint8_t* parents = nullptr;   // kChunkLeaves / 2 + 1 hashes
+// Scratch memory of one append call, sized to its chunks and allocated on first need (a
+// one-leaf append allocates 32 bytes, a store that lends its memory needs no copies);
+// released on every return path.
+class AppendScratch {
+ public:
+  explicit AppendScratch(size_t chunk_leaves) : chunk_leaves_(chunk_leaves) {}
+  AppendScratch(const AppendScratch&) = delete;
+  AppendScratch& operator=(const AppendScratch&) = delete;
   ~AppendScratch() {
-    delete[] leaves;
-    delete[] children;
-    delete[] parents;
+    delete[] leaves_;
+    delete[] children_;
+    delete[] parents_;
   }
-  bool allocate(bool with_leaves) {
-    parents = new (std::nothrow) uint8_t[(kChunkLeaves / 2 + 1) * MERKLE_HASH_LEN];
-    children = new (std::nothrow) uint8_t[(kChunkLeaves + 2) * MERKLE_HASH_LEN];
-    if (with_leaves) leaves = new (std::nothrow) uint8_t[kChunkLeaves * MERKLE_HASH_LEN];
-    return parents != nullptr && children != nullptr && (!with_leaves || leaves != nullptr);
+  // Room for the leaf hashes of a chunk; null when memory runs out.
+  uint8_t* leaves() { return get(leaves_, chunk_leaves_); }
+  // Room for the children of a chunk's largest level (2 per parent, one parent more than
+  // half the chunk when the chunk starts at an odd leaf).
+  uint8_t* children() { return get(children_, chunk_leaves_ + 2); }
+  uint8_t* parents() { return get(parents_, chunk_leaves_ / 2 + 1); }
+
+ private:
+  static uint8_t* get(uint8_t*& buffer, size_t hashes) {
+    if (buffer == nullptr) buffer = new (std::nothrow) uint8_t[hashes * MERKLE_HASH_LEN];
+    return buffer;
   }
+  size_t chunk_leaves_;
+  uint8_t* leaves_ = nullptr;
+  uint8_t* children_ = nullptr;
+  uint8_t* parents_ = nullptr;
 };
 
 // Runs fn, turning an allocation failure inside std::function or the pool into a status:
@@ -137,13 +150,16 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
     const size_t parent_count = size_t(hi - lo);
     const uint8_t* children = store.view(level - 1, 2 * lo, 2 * parent_count);
     if (children == nullptr) {
-      s = store.get(level - 1, 2 * lo, 2 * parent_count, scratch.children);
+      uint8_t* copy = scratch.children();
+      if (copy == nullptr) return Status::no_memory;
+      s = store.get(level - 1, 2 * lo, 2 * parent_count, copy);
       if (s != Status::ok) return s;
-      children = scratch.children;
+      children = copy;
     }
     // Straight into the level when the store lends its memory; else via scratch and put.
     uint8_t* lent = store.lend(level, lo, parent_count);
-    uint8_t* parents = lent != nullptr ? lent : scratch.parents;
+    uint8_t* parents = lent != nullptr ? lent : scratch.parents();
+    if (parents == nullptr) return Status::no_memory;
     const Status hashed = guarded([&] {
       parallel_for(parent_count, threads, kMinParallelParents, [&](size_t begin, size_t end) {
         merkle_hash_parents(suite, children + 2 * MERKLE_HASH_LEN * begin, end - begin,
@@ -152,7 +168,7 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
     });
     if (hashed != Status::ok) return hashed;
     if (lent == nullptr) {
-      s = store.put(level, lo, scratch.parents, parent_count);
+      s = store.put(level, lo, parents, parent_count);
       if (s != Status::ok) return s;
     }
   }
@@ -163,8 +179,7 @@ Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count, size_
   if (count == 0) return Status::ok;
   const uint64_t old_size = store_->size();
   if (count > kMaxLeaves - old_size) return Status::out_of_range;
-  AppendScratch scratch;
-  if (!scratch.allocate(false)) return Status::no_memory;
+  AppendScratch scratch(count < kChunkLeaves ? count : kChunkLeaves);
   Status s = store_->reserve(old_size + count);
   if (s != Status::ok) return s;
   for (size_t done = 0; done < count;) {
@@ -183,20 +198,20 @@ static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Item
   if (items.count == 0) return Status::ok;
   const uint64_t old_size = store.size();
   if (items.count > kMaxLeaves - old_size) return Status::out_of_range;
-  AppendScratch scratch;
-  if (!scratch.allocate(true)) return Status::no_memory;
+  AppendScratch scratch(items.count < kChunkLeaves ? items.count : kChunkLeaves);
+  uint8_t* leaves = scratch.leaves();
+  if (leaves == nullptr) return Status::no_memory;
   Status s = store.reserve(old_size + items.count);
   if (s != Status::ok) return s;
   for (size_t done = 0; done < items.count;) {
     const size_t n = items.count - done < kChunkLeaves ? items.count - done : kChunkLeaves;
-    uint8_t* leaves = scratch.leaves;
     s = guarded([&] {
       parallel_for(n, threads, kMinParallelLeaves, [&](size_t begin, size_t end) {
         merkle_hash_leaves(suite, slice(items, done + begin, end - begin), leaves + MERKLE_HASH_LEN * begin);
       });
     });
     if (s != Status::ok) return s;
-    s = append_chunk_at(suite, store, old_size + done, scratch.leaves, n, threads, scratch);
+    s = append_chunk_at(suite, store, old_size + done, leaves, n, threads, scratch);
     if (s != Status::ok) return s;
     done += n;
   }

@@ -192,9 +192,7 @@ class MerkleTree:
 
     def append(self, data: Any) -> int:
         """Append one leaf (its bytes; leaf() hashes them). Returns its index."""
-        view = as_bytes(data, "data")
-        offsets = np.array([0, len(view)], dtype=np.uint64)
-        return int(self._tree.append_var(view, offsets))
+        return int(self._tree.append_one(as_bytes(data, "data")))
 
     def extend(self, items: Any, threads: Optional[int] = None) -> int:
         """Append many leaves at once; returns the index of the first.
