@@ -1,6 +1,8 @@
 // Bindings for the hash primitives: SHA-256, SHA-512, BLAKE3 (one-shot, incremental,
 // batched). Buffers are pinned with the GIL held; the GIL is released around native work
 // of at least RELEASE_GIL_MIN_BYTES; batches are split over the shared thread pool.
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include "bindings.h"
@@ -17,18 +19,46 @@ namespace {
 constexpr size_t LANE_GROUP = 8;
 constexpr size_t MIN_BYTES_PER_TASK = 64 * 1024;
 
-template <size_t Len, void (*Hash)(const uint8_t*, size_t, uint8_t*)>
-py::bytes one_shot(const py::buffer& data) {
-  py::buffer_info info = data.request();
-  ByteSpan in = byte_span(info);
-  uint8_t out[Len];
-  if (in.len >= RELEASE_GIL_MIN_BYTES) {
-    py::gil_scoped_release release;
-    Hash(in.data, in.len, out);
+// A bytes-like argument pinned for the duration of a call. bytes objects (the common
+// case) are read directly; anything else goes through the buffer protocol.
+struct PinnedBytes {
+  py::buffer_info info;
+  ByteSpan span;
+};
+
+PinnedBytes pin_bytes(const py::object& obj) {
+  PinnedBytes pinned;
+  if (PyBytes_Check(obj.ptr())) {
+    pinned.span.data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj.ptr()));
+    pinned.span.len = static_cast<size_t>(PyBytes_GET_SIZE(obj.ptr()));
   } else {
-    Hash(in.data, in.len, out);
+    pinned.info = py::reinterpret_borrow<py::buffer>(obj).request();
+    pinned.span = byte_span(pinned.info);
   }
-  return py::bytes(reinterpret_cast<const char*>(out), Len);
+  return pinned;
+}
+
+// A new bytes object of `len` bytes for native code to fill (it is not shared until
+// returned, so it may be written with the GIL released).
+py::bytes new_bytes(size_t len, uint8_t** data) {
+  PyObject* obj = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(len));
+  if (obj == nullptr) throw py::error_already_set();
+  *data = reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj));
+  return py::reinterpret_steal<py::bytes>(obj);
+}
+
+template <size_t Len, void (*Hash)(const uint8_t*, size_t, uint8_t*)>
+py::bytes one_shot(const py::object& data) {
+  PinnedBytes in = pin_bytes(data);
+  uint8_t* out;
+  py::bytes result = new_bytes(Len, &out);
+  if (in.span.len >= RELEASE_GIL_MIN_BYTES) {
+    py::gil_scoped_release release;
+    Hash(in.span.data, in.span.len, out);
+  } else {
+    Hash(in.span.data, in.span.len, out);
+  }
+  return result;
 }
 
 // Runs fn with the GIL released when the work is big enough to be worth it.
@@ -69,33 +99,33 @@ void parallel_items(size_t count, size_t item_bytes, size_t threads, Fn&& fn) {
   });
 }
 
-py::bytes blake3_one_shot(const py::buffer& data, const py::object& key, size_t length) {
-  py::buffer_info info = data.request();
-  ByteSpan in = byte_span(info);
+py::bytes blake3_one_shot(const py::object& data, const py::object& key, size_t length) {
+  PinnedBytes in = pin_bytes(data);
   py::buffer_info key_info;
   const uint8_t* key_ptr = optional_key(key, key_info);
-  std::string out(length, '\0');
-  run_native(in.len, [&] {
+  uint8_t* out;
+  py::bytes result = new_bytes(length, &out);
+  run_native(in.span.len, [&] {
     Blake3Hasher h;
     if (key_ptr) h.init_keyed(key_ptr); else h.init();
-    h.update(in.data, in.len);
-    h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
+    h.update(in.span.data, in.span.len);
+    h.finalize(out, length);
   });
-  return py::bytes(out);
+  return result;
 }
 
-py::bytes blake3_derive_key_binding(const std::string& context, const py::buffer& material,
+py::bytes blake3_derive_key_binding(const std::string& context, const py::object& material,
                                     size_t length) {
-  py::buffer_info info = material.request();
-  ByteSpan in = byte_span(info);
-  std::string out(length, '\0');
-  run_native(in.len, [&] {
+  PinnedBytes in = pin_bytes(material);
+  uint8_t* out;
+  py::bytes result = new_bytes(length, &out);
+  run_native(in.span.len, [&] {
     Blake3Hasher h;
     h.init_derive_key(context.data(), context.size());
-    h.update(in.data, in.len);
-    h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
+    h.update(in.span.data, in.span.len);
+    h.finalize(out, length);
   });
-  return py::bytes(out);
+  return result;
 }
 
 ByteArray blake3_many_fixed(const ByteArray& rows, const py::object& key, size_t threads,
@@ -149,37 +179,57 @@ ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable
   return result;
 }
 
+// The Python-visible incremental hasher. update() of a large input runs with the GIL
+// released, so two Python threads could reach one hasher at once: the mutex serialises
+// them (it is only ever waited on with the GIL released, or by a holder of the GIL
+// whose peer does not need the GIL to finish).
+struct Blake3Object {
+  Blake3Hasher hasher;
+  std::mutex mutex;
+};
+
+std::unique_ptr<Blake3Object> blake3_object() { return std::unique_ptr<Blake3Object>(new Blake3Object); }
+
 void bind_blake3_hasher(py::module_& m) {
-  py::class_<Blake3Hasher>(m, "Blake3Hasher")
+  py::class_<Blake3Object>(m, "Blake3Hasher")
       .def(py::init([] {
-        Blake3Hasher h;
-        h.init();
-        return h;
+        auto obj = blake3_object();
+        obj->hasher.init();
+        return obj;
       }))
       .def_static("keyed", [](const py::buffer& key) {
         py::buffer_info info = key.request();
         if (static_cast<size_t>(info.size * info.itemsize) != BLAKE3_KEY_LEN)
           throw py::value_error("key must be " + std::to_string(BLAKE3_KEY_LEN) + " bytes");
-        Blake3Hasher h;
-        h.init_keyed(static_cast<const uint8_t*>(info.ptr));
-        return h;
+        auto obj = blake3_object();
+        obj->hasher.init_keyed(static_cast<const uint8_t*>(info.ptr));
+        return obj;
       }, py::arg("key"))
       .def_static("derive_key", [](const std::string& context) {
-        Blake3Hasher h;
-        h.init_derive_key(context.data(), context.size());
-        return h;
+        auto obj = blake3_object();
+        obj->hasher.init_derive_key(context.data(), context.size());
+        return obj;
       }, py::arg("context"))
-      .def("update", [](Blake3Hasher& h, const py::buffer& data) {
-        py::buffer_info info = data.request();
-        ByteSpan in = byte_span(info);
-        run_native(in.len, [&] { h.update(in.data, in.len); });
+      .def("update", [](Blake3Object& self, const py::object& data) {
+        PinnedBytes in = pin_bytes(data);
+        run_native(in.span.len, [&] {
+          std::lock_guard<std::mutex> lock(self.mutex);
+          self.hasher.update(in.span.data, in.span.len);
+        });
       }, py::arg("data"))
-      .def("finalize", [](const Blake3Hasher& h, size_t length) {
-        std::string out(length, '\0');
-        h.finalize(reinterpret_cast<uint8_t*>(&out[0]), length);
-        return py::bytes(out);
+      .def("finalize", [](Blake3Object& self, size_t length) {
+        uint8_t* out;
+        py::bytes result = new_bytes(length, &out);
+        std::lock_guard<std::mutex> lock(self.mutex);
+        self.hasher.finalize(out, length);
+        return result;
       }, py::arg("length") = BLAKE3_OUT_LEN)
-      .def("copy", [](const Blake3Hasher& h) { return Blake3Hasher(h); });
+      .def("copy", [](Blake3Object& self) {
+        auto obj = blake3_object();
+        std::lock_guard<std::mutex> lock(self.mutex);
+        obj->hasher = self.hasher;
+        return obj;
+      });
 }
 
 }  // namespace

@@ -283,3 +283,27 @@ def test_constants():
     assert (hashing.BLAKE3_OUT_LEN, hashing.BLAKE3_KEY_LEN) == (32, 32)
     assert (hashing.BLAKE3_BLOCK_LEN, hashing.BLAKE3_CHUNK_LEN) == (64, 1024)
     assert blake3_many([]).shape == (0, 32)
+
+
+def test_hasher_shared_by_threads_stays_consistent():
+    # Large updates release the GIL; the hasher's lock keeps concurrent updates whole.
+    # Every piece is the same, so any interleaving gives the same message.
+    import threading
+
+    piece = bytes(range(256)) * 200  # 51200 bytes, above the GIL-release threshold
+    hasher = Blake3()
+    threads = [threading.Thread(target=lambda: [hasher.update(piece) for _ in range(10)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert hasher.digest() == blake3_ref.blake3(piece * 40).digest()
+
+
+def test_one_shot_from_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = [random_bytes(70000 + i, i) for i in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(blake3, inputs))
+    assert results == [blake3_ref.blake3(x).digest() for x in inputs]

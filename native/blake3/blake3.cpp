@@ -228,6 +228,24 @@ void key_words_or_iv(const uint8_t* key, uint32_t words[8], uint8_t* flags) {
 
 void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t len,
                HashLanesFn hash_lanes, uint8_t out[32]) {
+  if (len <= BLAKE3_CHUNK_LEN) {
+    // One chunk, and it is the root: no tree, no hasher state (a proof's single
+    // parent node is one compression).
+    const size_t block_count = len == 0 ? 1 : (len + 63) / 64;
+    uint32_t cv[8];
+    std::memcpy(cv, key, sizeof cv);
+    uint8_t block_flags = flags | CHUNK_START;
+    for (size_t b = 0; b + 1 < block_count; ++b) {
+      compress_in_place_portable(cv, data + b * 64, 64, 0, block_flags);
+      block_flags = flags;
+    }
+    const size_t tail_len = len - (block_count - 1) * 64;
+    uint8_t last[64] = {};
+    if (tail_len > 0) std::memcpy(last, data + (block_count - 1) * 64, tail_len);
+    compress_in_place_portable(cv, last, static_cast<uint32_t>(tail_len), 0, block_flags | CHUNK_END | ROOT);
+    store_cv_bytes(cv, out);
+    return;
+  }
   Blake3Hasher h;
   init_with(h, key, flags);
   hasher_update(h, data, len, hash_lanes);

@@ -6,37 +6,50 @@ namespace ledger_core {
 namespace blake3_detail {
 namespace {
 
-inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+// Everything below is forced inline with constant indices so that the 16 state words
+// live in registers and each round's message indices are compile-time constants.
+#define LC_INLINE __attribute__((always_inline)) inline
 
-inline void g(uint32_t v[16], int a, int b, int c, int d, uint32_t mx, uint32_t my) {
-  v[a] = v[a] + v[b] + mx;
-  v[d] = rotr(v[d] ^ v[a], 16);
-  v[c] = v[c] + v[d];
-  v[b] = rotr(v[b] ^ v[c], 12);
-  v[a] = v[a] + v[b] + my;
-  v[d] = rotr(v[d] ^ v[a], 8);
-  v[c] = v[c] + v[d];
-  v[b] = rotr(v[b] ^ v[c], 7);
+LC_INLINE uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+
+LC_INLINE void g(uint32_t& a, uint32_t& b, uint32_t& c, uint32_t& d, uint32_t mx, uint32_t my) {
+  a = a + b + mx;
+  d = rotr(d ^ a, 16);
+  c = c + d;
+  b = rotr(b ^ c, 12);
+  a = a + b + my;
+  d = rotr(d ^ a, 8);
+  c = c + d;
+  b = rotr(b ^ c, 7);
+}
+
+template <size_t R>
+LC_INLINE void round(uint32_t v[16], const uint32_t m[16]) {
+  constexpr const uint8_t* s = MSG_SCHEDULE.word[R];
+  g(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
+  g(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
+  g(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
+  g(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
+  g(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
+  g(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
+  g(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
+  g(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
 }
 
 // Runs the 7 rounds over the 16-word state v.
-inline void rounds(uint32_t v[16], const uint8_t block[64]) {
+LC_INLINE void rounds(uint32_t v[16], const uint8_t block[64]) {
   uint32_t m[16];
   for (int i = 0; i < 16; ++i) m[i] = load_le32(block + 4 * i);
-  for (size_t r = 0; r < ROUNDS; ++r) {
-    const uint8_t* s = MSG_SCHEDULE.word[r];
-    g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-    g(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-    g(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-    g(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-    g(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-    g(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-    g(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-    g(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
-  }
+  round<0>(v, m);
+  round<1>(v, m);
+  round<2>(v, m);
+  round<3>(v, m);
+  round<4>(v, m);
+  round<5>(v, m);
+  round<6>(v, m);
 }
 
-inline void init_state(uint32_t v[16], const uint32_t cv[8], uint32_t block_len, uint64_t counter,
+LC_INLINE void init_state(uint32_t v[16], const uint32_t cv[8], uint32_t block_len, uint64_t counter,
                        uint8_t flags) {
   for (int i = 0; i < 8; ++i) v[i] = cv[i];
   for (int i = 0; i < 4; ++i) v[8 + i] = IV[i];

@@ -42,8 +42,17 @@ void sha256_many_portable(const uint8_t* inputs, size_t input_len, size_t count,
 // dispatching entry point that picks the widest path (SHA-NI where the CPU has it) once.
 void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t block_count);
 void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count);
-// The SHA-NI path; call only when cpu_features() has sha_ni and sse41 (the dispatch does).
+// Two independent streams of block_count blocks each; the SHA-NI path interleaves them
+// (sha256_many uses it), the portable path runs one after the other.
+void sha256_compress2_blocks(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                             const uint8_t* blocks_b, size_t block_count);
+void sha256_compress2_portable(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                               const uint8_t* blocks_b, size_t block_count);
+
+// The SHA-NI paths; call only when cpu_features() has sha_ni and sse41 (the dispatch does).
 void sha256_compress_shani(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+void sha256_compress2_shani(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                            const uint8_t* blocks_b, size_t block_count);
 
 // The name of the active compression path ("portable", "sha_ni"), for ledger_core.features().
 const char* sha256_active_path();

@@ -37,7 +37,7 @@ BLAKE3_CHUNK_LEN: int = _native.BLAKE3_CHUNK_LEN
 
 def sha256(data: Any) -> bytes:
     """SHA-256 of `data` (32 bytes). Uses SHA-NI where the CPU has it."""
-    return _native.sha256(as_bytes(data, "data"))
+    return _native.sha256(data if type(data) is bytes else as_bytes(data, "data"))
 
 
 def sha512(data: Any) -> bytes:
@@ -85,7 +85,9 @@ def blake3(data: Any, *, key: Any = None, length: int = BLAKE3_OUT_LEN) -> bytes
 
     With `key` (32 bytes) this is BLAKE3's keyed hash, a MAC / PRF.
     """
-    return _native.blake3(as_bytes(data, "data"), key=_check_key(key), length=_check_length(length))
+    if key is None and length == BLAKE3_OUT_LEN and type(data) is bytes:
+        return _native.blake3(data)  # the common case, without the argument checks' cost
+    return _native.blake3(as_bytes(data, "data"), _check_key(key), _check_length(length))
 
 
 def blake3_derive_key(context: str, material: Any, *, length: int = BLAKE3_OUT_LEN) -> bytes:
