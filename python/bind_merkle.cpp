@@ -83,6 +83,16 @@ class PyMerkleTree {
     return run_append([&] { return tree_.append_hashes(leaf, 1, 1); }, 0, "MerkleTree.append");
   }
 
+  void reserve(uint64_t leaf_count) {
+    Status s;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      s = tree_.reserve(leaf_count);
+    }
+    check_status(s, "MerkleTree.reserve: " + std::to_string(leaf_count) + " leaves");
+  }
+
   py::bytes root(uint64_t size) {
     uint8_t out[MERKLE_HASH_LEN];
     Status s;
@@ -266,6 +276,7 @@ void bind_merkle(py::module_& m) {
       .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"), py::arg("threads") = 1)
       .def("append_var", &PyMerkleTree::append_var, py::arg("buffer"), py::arg("offsets"),
            py::arg("threads") = 1)
+      .def("reserve", &PyMerkleTree::reserve, py::arg("leaf_count"))
       .def("root", &PyMerkleTree::root, py::arg("size"))
       .def("leaf_hash", &PyMerkleTree::leaf_hash, py::arg("index"))
       .def("inclusion_proof", &PyMerkleTree::inclusion_proof, py::arg("index"), py::arg("size"))

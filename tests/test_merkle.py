@@ -489,3 +489,20 @@ def test_a_store_that_does_not_lend_memory_builds_the_same_tree(suite):
         assert copying.inclusion_proof(size - 1, size) == lending.inclusion_proof(size - 1, size)
         assert copying.consistency_proof(1, size) == lending.consistency_proof(1, size)
     assert copying.memory_bytes() >= 64 * 150_002
+
+
+def test_reserve_changes_nothing_visible():
+    hashes = random_leaf_hashes(50_000, 41)
+    reserved, plain = MerkleTree(), MerkleTree()
+    reserved.reserve(40_000)
+    assert reserved.size == 0 and reserved.root() == plain.root()
+    assert reserved.memory_bytes() >= 64 * 40_000 - 64 * 20
+    for tree in (reserved, plain):
+        tree.extend_hashes(hashes)
+    reserved.reserve(10)
+    assert reserved.root() == plain.root() and reserved.size == 50_000
+    with pytest.raises(MemoryError):
+        reserved.reserve(2**63)
+    assert reserved.root() == plain.root()
+    with pytest.raises(OutOfRangeError):
+        reserved.reserve(-1)

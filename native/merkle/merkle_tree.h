@@ -71,6 +71,10 @@ class MerkleTree {
   // unchanged.
   Status append_hashes(const uint8_t* leaf_hashes, size_t count, size_t threads = 1);
 
+  // Prepares the store for `leaf_count` leaves in all, touching the memory now (see
+  // MerkleNodeStore::reserve); no_memory when it cannot. The size is unchanged.
+  Status reserve(uint64_t leaf_count) { return store_->reserve(leaf_count, true); }
+
   // Appends the items as leaves: leaf() of each (split over threads too), then as
   // append_hashes. Same statuses.
   Status append_leaves(const FixedItems& items, size_t threads = 1);

@@ -1,5 +1,6 @@
 #include "merkle/node_store.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,6 +15,8 @@ namespace {
 
 constexpr size_t kPage = 4096;
 constexpr size_t kHugePage = size_t(2) << 20;
+// More hashes than this could not be addressed in bytes (and could never be allocated).
+constexpr uint64_t kMaxAddressableHashes = SIZE_MAX / (4 * MERKLE_HASH_LEN);
 
 size_t round_up(size_t bytes, size_t unit) { return (bytes + unit - 1) / unit * unit; }
 
@@ -30,8 +33,9 @@ HashBuffer::~HashBuffer() {
 #endif
 }
 
-bool HashBuffer::reserve(size_t bytes) {
+bool HashBuffer::reserve(size_t bytes, bool prefault) {
   if (bytes <= capacity_) return true;
+  const size_t old_capacity = capacity_;
   size_t want = bytes > 2 * capacity_ ? bytes : 2 * capacity_;
   want = want >= kHugePage ? round_up(want, kHugePage) : round_up(want, kPage);
 #if defined(__linux__)
@@ -46,6 +50,11 @@ bool HashBuffer::reserve(size_t bytes) {
 #endif
   data_ = static_cast<uint8_t*>(grown);
   capacity_ = want;
+  if (prefault) {
+    // One write per page faults it in; the bytes past size_ carry no meaning yet.
+    volatile uint8_t* bytes_out = data_;
+    for (size_t at = old_capacity; at < capacity_; at += kPage) bytes_out[at] = 0;
+  }
   return true;
 }
 
@@ -82,7 +91,7 @@ uint8_t* MemoryNodeStore::lend(unsigned level, uint64_t index, size_t count) {
   if (level >= kMaxLevels || level > level_count_) return nullptr;
   HashBuffer& nodes = levels_[level];
   const uint64_t have = level < level_count_ ? nodes.size() / MERKLE_HASH_LEN : 0;
-  if (index > have) return nullptr;
+  if (index > have || count > kMaxAddressableHashes - index) return nullptr;
   const size_t end = size_t(index + count) * MERKLE_HASH_LEN;
   if (end > nodes.size() && !nodes.resize(end)) return nullptr;
   if (level == level_count_) level_count_ = level + 1;
@@ -99,9 +108,10 @@ Status MemoryNodeStore::put(unsigned level, uint64_t index, const uint8_t* hashe
   return Status::ok;
 }
 
-Status MemoryNodeStore::reserve(uint64_t leaf_count) {
+Status MemoryNodeStore::reserve(uint64_t leaf_count, bool prefault) {
+  if (leaf_count > kMaxAddressableHashes) return Status::no_memory;
   for (unsigned level = 0; level < kMaxLevels && (leaf_count >> level) > 0; ++level) {
-    if (!levels_[level].reserve(size_t(leaf_count >> level) * MERKLE_HASH_LEN)) return Status::no_memory;
+    if (!levels_[level].reserve(size_t(leaf_count >> level) * MERKLE_HASH_LEN, prefault)) return Status::no_memory;
   }
   return Status::ok;
 }

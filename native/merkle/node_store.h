@@ -55,8 +55,10 @@ class MerkleNodeStore {
   // conditions under which put() would fail. The in-memory store lends.
   virtual uint8_t* lend(unsigned level, uint64_t index, size_t count) { return nullptr; }
 
-  // A hint that the tree is about to grow to `leaf_count` leaves.
-  virtual Status reserve(uint64_t leaf_count) { return Status::ok; }
+  // A hint that the tree is about to grow to `leaf_count` leaves. With `prefault`, the
+  // memory is also touched now, so that later appends do not pay the page faults (and
+  // the kernel's zeroing of fresh pages) on their latency path.
+  virtual Status reserve(uint64_t leaf_count, bool prefault = false) { return Status::ok; }
 };
 
 // One level's hashes in memory: a growable buffer of anonymous memory that grows without
@@ -74,8 +76,9 @@ class HashBuffer {
   size_t size() const { return size_; }          // bytes in use
   size_t capacity() const { return capacity_; }  // bytes mapped
 
-  // Makes room for `bytes` in all (contents kept). False when memory runs out.
-  bool reserve(size_t bytes);
+  // Makes room for `bytes` in all (contents kept); with prefault, touches every page of
+  // the new room. False when memory runs out.
+  bool reserve(size_t bytes, bool prefault = false);
   // Sets the bytes in use, growing when needed; bytes past the old size are unspecified.
   bool resize(size_t bytes);
 
@@ -96,7 +99,7 @@ class MemoryNodeStore final : public MerkleNodeStore {
   Status put(unsigned level, uint64_t index, const uint8_t* hashes, size_t count) override;
   const uint8_t* view(unsigned level, uint64_t index, size_t count) const override;
   uint8_t* lend(unsigned level, uint64_t index, size_t count) override;
-  Status reserve(uint64_t leaf_count) override;
+  Status reserve(uint64_t leaf_count, bool prefault = false) override;
 
   // Bytes mapped for node hashes (for the benchmark's bytes-per-leaf figure).
   size_t memory_bytes() const;
@@ -125,7 +128,9 @@ class CopyingNodeStore final : public MerkleNodeStore {
   Status put(unsigned level, uint64_t index, const uint8_t* hashes, size_t count) override {
     return inner_.put(level, index, hashes, count);
   }
-  Status reserve(uint64_t leaf_count) override { return inner_.reserve(leaf_count); }
+  Status reserve(uint64_t leaf_count, bool prefault = false) override {
+    return inner_.reserve(leaf_count, prefault);
+  }
   size_t memory_bytes() const { return inner_.memory_bytes(); }
 
  private:

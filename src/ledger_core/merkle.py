@@ -215,6 +215,12 @@ class MerkleTree:
         rows = as_rows(leaf_hashes, HASH_LEN, "leaf_hashes")
         return int(self._tree.append_hashes(rows, resolve_threads(threads)))
 
+    def reserve(self, leaf_count: int) -> None:
+        """Allocate and touch the memory for `leaf_count` leaves in all (64 bytes each) now,
+        so that appends up to that size pay no page faults. Does not change the size;
+        a count at or below the current size does nothing."""
+        self._tree.reserve(_count(leaf_count, "leaf_count"))
+
     def root(self, size: Optional[int] = None) -> bytes:
         """The root at `size` leaves (default: now). OutOfRangeError past the size."""
         return self._tree.root(self.size if size is None else _count(size, "size"))
