@@ -1,8 +1,287 @@
-// Bindings for the merkle primitives (filled in by the merkle work).
+// Bindings for the Merkle log: the tree over the in-memory node store, leaf and node
+// hashing, and the proof verifiers. The facade (ledger_core/merkle.py) validates
+// arguments, names suites and shapes proofs; this layer pins buffers, releases the GIL
+// around batches and turns statuses into exceptions.
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "bindings.h"
+#include "merkle/merkle_hash.h"
+#include "merkle/merkle_tree.h"
+#include "merkle/merkle_verify.h"
+#include "merkle/node_store.h"
 
 namespace ledger_core {
+namespace {
 
-void bind_merkle(py::module_& m) { (void)m; }
+MerkleSuite suite_from(int suite) {
+  if (suite == int(MerkleSuite::blake3) || suite == int(MerkleSuite::sha256)) {
+    const MerkleSuite s = static_cast<MerkleSuite>(suite);
+    if (merkle_suite_available(s)) return s;
+    throw py::value_error("merkle suite " + std::to_string(suite) + " is not built into this ledger_core");
+  }
+  throw py::value_error("unknown merkle suite " + std::to_string(suite));
+}
+
+py::bytes hash_bytes(const uint8_t* hash) {
+  return py::bytes(reinterpret_cast<const char*>(hash), MERKLE_HASH_LEN);
+}
+
+py::list hash_list(const uint8_t* hashes, size_t count) {
+  py::list out(count);
+  for (size_t i = 0; i < count; ++i) out[i] = hash_bytes(hashes + i * MERKLE_HASH_LEN);
+  return out;
+}
+
+// A tree plus the lock that serialises appends (run without the GIL) against readers.
+class PyMerkleTree {
+ public:
+  // lending=false picks the CopyingNodeStore: the get()/put() path, for tests.
+  PyMerkleTree(int suite, bool lending)
+      : tree_(suite_from(suite), lending ? std::unique_ptr<MerkleNodeStore>(new MemoryNodeStore())
+                                         : std::unique_ptr<MerkleNodeStore>(new CopyingNodeStore())),
+        lending_(lending) {}
+
+  uint64_t size() {
+    Guard g(*this);
+    return tree_.size();
+  }
+
+  uint64_t append_hashes(const ByteArray& rows, size_t threads) {
+    const FixedItems items = fixed_items(rows, "leaf_hashes");
+    if (items.item_len != MERKLE_HASH_LEN) throw py::value_error("leaf_hashes must have shape (N, 32)");
+    return run_append([&] { return tree_.append_hashes(items.data, items.count, threads); },
+                      items.count * MERKLE_HASH_LEN, "MerkleTree.extend_hashes");
+  }
+
+  uint64_t append_fixed(const ByteArray& rows, size_t threads) {
+    const FixedItems items = fixed_items(rows, "items");
+    return run_append([&] { return tree_.append_leaves(items, threads); }, items.count * items.item_len + items.count * 64,
+                      "MerkleTree.extend");
+  }
+
+  uint64_t append_var(const py::buffer& buffer, const OffsetArray& offsets, size_t threads) {
+    py::buffer_info info = buffer.request();
+    const VarItems items = var_items(info, offsets, "items");
+    return run_append([&] { return tree_.append_leaves(items, threads); }, items.buffer_len + items.count * 64,
+                      "MerkleTree.extend");
+  }
+
+  // One leaf: hashed here (no batch machinery), then appended as its hash.
+  uint64_t append_one(const py::buffer& data) {
+    py::buffer_info info = data.request();
+    const ByteSpan in = byte_span(info);
+    uint8_t leaf[MERKLE_HASH_LEN];
+    if (in.len >= RELEASE_GIL_MIN_BYTES) {
+      py::gil_scoped_release release;
+      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
+    } else {
+      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
+    }
+    return run_append([&] { return tree_.append_hashes(leaf, 1, 1); }, 0, "MerkleTree.append");
+  }
+
+  void reserve(uint64_t leaf_count) {
+    Status s;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      s = tree_.reserve(leaf_count);
+    }
+    check_status(s, "MerkleTree.reserve: " + std::to_string(leaf_count) + " leaves");
+  }
+
+  py::bytes root(uint64_t size) {
+    uint8_t out[MERKLE_HASH_LEN];
+    Status s;
+    {
+      Guard g(*this);
+      s = tree_.root(size, out);
+    }
+    check_status(s, "MerkleTree.root: size " + std::to_string(size) + " is larger than the tree");
+    return hash_bytes(out);
+  }
+
+  py::bytes leaf_hash(uint64_t index) {
+    uint8_t out[MERKLE_HASH_LEN];
+    Status s;
+    {
+      Guard g(*this);
+      s = tree_.leaf_hash(index, out);
+    }
+    check_status(s, "MerkleTree.leaf_hash: index " + std::to_string(index) + " is not in the tree");
+    return hash_bytes(out);
+  }
+
+  py::list inclusion_proof(uint64_t index, uint64_t size) {
+    uint8_t out[MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN];
+    size_t count = 0;
+    Status s;
+    {
+      Guard g(*this);
+      s = tree_.inclusion_proof(index, size, out, &count);
+    }
+    check_status(s, "MerkleTree.inclusion_proof: need index < size <= tree size, got index " +
+                        std::to_string(index) + ", size " + std::to_string(size));
+    return hash_list(out, count);
+  }
+
+  py::list consistency_proof(uint64_t old_size, uint64_t new_size) {
+    uint8_t out[MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN];
+    size_t count = 0;
+    Status s;
+    {
+      Guard g(*this);
+      s = tree_.consistency_proof(old_size, new_size, out, &count);
+    }
+    check_status(s, "MerkleTree.consistency_proof: need 0 < old_size <= new_size <= tree size "
+                    "(a proof from the empty tree proves nothing), got " +
+                        std::to_string(old_size) + " -> " + std::to_string(new_size));
+    return hash_list(out, count);
+  }
+
+  size_t memory_bytes() {
+    Guard g(*this);
+    if (!lending_) return static_cast<const CopyingNodeStore&>(tree_.store()).memory_bytes();
+    return static_cast<const MemoryNodeStore&>(tree_.store()).memory_bytes();
+  }
+
+ private:
+  // Takes the tree lock; when an append holds it (without the GIL), waits with the GIL
+  // released so that other Python threads keep running.
+  struct Guard {
+    explicit Guard(PyMerkleTree& t) : lock(t.mutex_, std::defer_lock) {
+      if (!lock.try_lock()) {
+        py::gil_scoped_release release;
+        lock.lock();
+      }
+    }
+    std::unique_lock<std::mutex> lock;
+  };
+
+  template <typename Append>
+  uint64_t run_append(Append append, size_t work_bytes, const char* context) {
+    uint64_t first = 0;
+    Status s;
+    if (work_bytes >= RELEASE_GIL_MIN_BYTES) {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mutex_);
+      first = tree_.size();
+      s = append();
+    } else {
+      Guard g(*this);
+      first = tree_.size();
+      s = append();
+    }
+    check_status(s, context);
+    return first;
+  }
+
+  std::mutex mutex_;
+  MerkleTree tree_;
+  bool lending_;
+};
+
+// A proof as one buffer of 32 * count bytes (the facade joins it); null when the length
+// is not a multiple of 32, never null otherwise (an empty buffer may have no pointer).
+const uint8_t* proof_hashes(const py::buffer_info& info, size_t* count) {
+  const ByteSpan span = byte_span(info);
+  *count = span.len / MERKLE_HASH_LEN;
+  if (span.len % MERKLE_HASH_LEN != 0) return nullptr;
+  static const uint8_t kNoHashes[1] = {0};
+  return span.len == 0 ? kNoHashes : span.data;
+}
+
+}  // namespace
+
+void bind_merkle(py::module_& m) {
+  m.attr("MERKLE_HASH_LEN") = MERKLE_HASH_LEN;
+  m.attr("MERKLE_SUITE_BLAKE3") = int(MerkleSuite::blake3);
+  m.attr("MERKLE_SUITE_SHA256") = int(MerkleSuite::sha256);
+  m.attr("MERKLE_MAX_PROOF_COUNT") = MERKLE_MAX_PROOF_COUNT;
+
+  m.def("merkle_suite_available", [](int suite) {
+    return (suite == int(MerkleSuite::blake3) || suite == int(MerkleSuite::sha256)) &&
+           merkle_suite_available(static_cast<MerkleSuite>(suite));
+  }, py::arg("suite"));
+
+  m.def("merkle_leaf_hash", [](int suite, const py::buffer& data) {
+    const MerkleSuite s = suite_from(suite);
+    py::buffer_info info = data.request();
+    const ByteSpan in = byte_span(info);
+    uint8_t out[MERKLE_HASH_LEN];
+    if (in.len >= RELEASE_GIL_MIN_BYTES) {
+      py::gil_scoped_release release;
+      merkle_hash_leaf(s, in.data, in.len, out);
+    } else {
+      merkle_hash_leaf(s, in.data, in.len, out);
+    }
+    return hash_bytes(out);
+  }, py::arg("suite"), py::arg("data"));
+
+  m.def("merkle_node_hash", [](int suite, const py::buffer& left, const py::buffer& right) {
+    const MerkleSuite s = suite_from(suite);
+    py::buffer_info l = left.request(), r = right.request();
+    const ByteSpan ls = byte_span(l), rs = byte_span(r);
+    if (ls.len != MERKLE_HASH_LEN || rs.len != MERKLE_HASH_LEN)
+      throw py::value_error("merkle_node_hash: left and right must be 32 bytes each");
+    uint8_t out[MERKLE_HASH_LEN];
+    merkle_hash_node(s, ls.data, rs.data, out);
+    return hash_bytes(out);
+  }, py::arg("suite"), py::arg("left"), py::arg("right"));
+
+  m.def("merkle_empty_root", [](int suite) {
+    uint8_t out[MERKLE_HASH_LEN];
+    merkle_empty_root(suite_from(suite), out);
+    return hash_bytes(out);
+  }, py::arg("suite"));
+
+  m.def("merkle_blake3_keys", []() -> py::object {
+    uint8_t leaf[32], node[32];
+    if (!merkle_blake3_keys(leaf, node)) return py::none();
+    return py::make_tuple(hash_bytes(leaf), hash_bytes(node));
+  });
+
+  m.def("merkle_verify_inclusion", [](int suite, const py::buffer& leaf_hash, uint64_t index,
+                                      uint64_t size, const py::buffer& proof, const py::buffer& root) {
+    const MerkleSuite s = suite_from(suite);
+    py::buffer_info leaf_info = leaf_hash.request(), proof_info = proof.request(), root_info = root.request();
+    size_t count = 0;
+    const uint8_t* hashes = proof_hashes(proof_info, &count);
+    if (hashes == nullptr) return false;
+    return merkle_verify_inclusion(s, byte_span(leaf_info), index, size, hashes, count, byte_span(root_info));
+  }, py::arg("suite"), py::arg("leaf_hash"), py::arg("index"), py::arg("size"), py::arg("proof"),
+     py::arg("root"));
+
+  m.def("merkle_verify_consistency", [](int suite, uint64_t old_size, uint64_t new_size,
+                                        const py::buffer& old_root, const py::buffer& new_root,
+                                        const py::buffer& proof) {
+    const MerkleSuite s = suite_from(suite);
+    py::buffer_info old_info = old_root.request(), new_info = new_root.request(), proof_info = proof.request();
+    size_t count = 0;
+    const uint8_t* hashes = proof_hashes(proof_info, &count);
+    if (hashes == nullptr) return false;
+    return merkle_verify_consistency(s, old_size, new_size, byte_span(old_info), byte_span(new_info),
+                                     hashes, count);
+  }, py::arg("suite"), py::arg("old_size"), py::arg("new_size"), py::arg("old_root"),
+     py::arg("new_root"), py::arg("proof"));
+
+  py::class_<PyMerkleTree>(m, "MerkleTree")
+      .def(py::init<int, bool>(), py::arg("suite"), py::arg("lending") = true)
+      .def_property_readonly("size", &PyMerkleTree::size)
+      .def("append_one", &PyMerkleTree::append_one, py::arg("data"))
+      .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"), py::arg("threads") = 1)
+      .def("append_fixed", &PyMerkleTree::append_fixed, py::arg("rows"), py::arg("threads") = 1)
+      .def("append_var", &PyMerkleTree::append_var, py::arg("buffer"), py::arg("offsets"),
+           py::arg("threads") = 1)
+      .def("reserve", &PyMerkleTree::reserve, py::arg("leaf_count"))
+      .def("root", &PyMerkleTree::root, py::arg("size"))
+      .def("leaf_hash", &PyMerkleTree::leaf_hash, py::arg("index"))
+      .def("inclusion_proof", &PyMerkleTree::inclusion_proof, py::arg("index"), py::arg("size"))
+      .def("consistency_proof", &PyMerkleTree::consistency_proof, py::arg("old_size"), py::arg("new_size"))
+      .def("memory_bytes", &PyMerkleTree::memory_bytes);
+}
 
 }  // namespace ledger_core

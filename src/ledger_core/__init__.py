@@ -18,6 +18,7 @@ from ledger_core.errors import (
 )
 from ledger_core import _native
 from ledger_core import hashing
+from ledger_core import merkle, proofs, checkpoint
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,9 @@ def features() -> Dict[str, Any]:
 __all__ = [
     "features",
     "hashing",
+    "merkle",
+    "proofs",
+    "checkpoint",
     "LedgerError",
     "InvalidArgumentError",
     "OutOfRangeError",

@@ -1,0 +1,102 @@
+#include "merkle/merkle_hash.h"
+
+#include <cstring>
+
+#include "sha2/sha256.h"
+
+namespace ledger_core {
+namespace {
+
+constexpr uint32_t kSha256Initial[8] = {
+    0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u
+};
+
+void store_state_be(const uint32_t state[8], uint8_t out[32]) {
+  for (int i = 0; i < 8; ++i) {
+    const uint32_t v = __builtin_bswap32(state[i]);
+    std::memcpy(out + 4 * i, &v, 4);
+  }
+}
+
+// 0x01 || left || right is 65 bytes: always two blocks whose padding never changes, so a
+// parent is one prepared buffer and a direct two-block compression (no Sha256 object).
+void sha256_parent(const uint8_t* left, const uint8_t* right, uint8_t out[32]) {
+  uint8_t blocks[2 * SHA256_BLOCK_LEN] = {0};
+  blocks[0] = 0x01;
+  std::memcpy(blocks + 1, left, 32);
+  std::memcpy(blocks + 33, right, 32);
+  blocks[65] = 0x80;
+  blocks[126] = 0x02;  // message length 65 * 8 = 520 bits = 0x0208, big-endian at the end
+  blocks[127] = 0x08;
+  uint32_t state[8];
+  std::memcpy(state, kSha256Initial, sizeof state);
+  sha256_compress_blocks(state, blocks, 2);
+  store_state_be(state, out);
+}
+
+void sha256_leaf(const uint8_t* data, size_t len, uint8_t out[32]) {
+  static const uint8_t kLeafPrefix = 0x00;
+  Sha256 h;
+  h.init();
+  h.update(&kLeafPrefix, 1);
+  h.update(data, len);
+  h.final(out);
+}
+
+}  // namespace
+
+bool merkle_suite_available(MerkleSuite suite) {
+  return suite == MerkleSuite::sha256 || (suite == MerkleSuite::blake3 && merkle_blake3_available());
+}
+
+void merkle_hash_leaf(MerkleSuite suite, const uint8_t* data, size_t len, uint8_t out[MERKLE_HASH_LEN]) {
+  if (suite == MerkleSuite::blake3) {
+    merkle_blake3_leaf(data, len, out);
+  } else {
+    sha256_leaf(data, len, out);
+  }
+}
+
+void merkle_hash_leaves(MerkleSuite suite, const FixedItems& items, uint8_t* out) {
+  if (suite == MerkleSuite::blake3) {
+    merkle_blake3_leaves_fixed(items, out);
+    return;
+  }
+  for (size_t i = 0; i < items.count; ++i) sha256_leaf(items.item(i), items.item_len, out + 32 * i);
+}
+
+void merkle_hash_leaves(MerkleSuite suite, const VarItems& items, uint8_t* out) {
+  if (suite == MerkleSuite::blake3) {
+    merkle_blake3_leaves_var(items, out);
+    return;
+  }
+  for (size_t i = 0; i < items.count; ++i) sha256_leaf(items.item(i), items.item_len(i), out + 32 * i);
+}
+
+void merkle_hash_node(MerkleSuite suite, const uint8_t left[MERKLE_HASH_LEN],
+                      const uint8_t right[MERKLE_HASH_LEN], uint8_t out[MERKLE_HASH_LEN]) {
+  uint8_t children[2 * MERKLE_HASH_LEN];
+  std::memcpy(children, left, MERKLE_HASH_LEN);
+  std::memcpy(children + MERKLE_HASH_LEN, right, MERKLE_HASH_LEN);
+  merkle_hash_parents(suite, children, 1, out);
+}
+
+void merkle_hash_parents(MerkleSuite suite, const uint8_t* children, size_t parent_count, uint8_t* out) {
+  if (suite == MerkleSuite::blake3) {
+    merkle_blake3_parents(children, parent_count, out);
+    return;
+  }
+  for (size_t i = 0; i < parent_count; ++i) {
+    sha256_parent(children + 64 * i, children + 64 * i + 32, out + 32 * i);
+  }
+}
+
+void merkle_empty_root(MerkleSuite suite, uint8_t out[MERKLE_HASH_LEN]) {
+  if (suite == MerkleSuite::blake3) {
+    merkle_blake3_empty(out);
+  } else {
+    sha256(nullptr, 0, out);
+  }
+}
+
+}  // namespace ledger_core

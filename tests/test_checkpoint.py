@@ -1,0 +1,194 @@
+"""Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes, Ed25519 by
+PyNaCl. Round trips, the key ID of a published verifier key, strict parsing, every
+tampering rejected, unknown signers ignored, and proofs checked against a checkpoint."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from nacl.signing import SigningKey
+
+from ledger_core import checkpoint, merkle
+from ledger_core.checkpoint import Checkpoint, SignatureError
+from ledger_core.errors import MalformedInputError
+
+from conftest import load_vectors
+
+TESSERA = load_vectors("rfc9162/rfc6962_reference_roots.json")["tessera_testdata_log"]
+ORIGIN = "example.com/ledger/test"
+SEED = bytes(range(32))
+OTHER_SEED = bytes(range(1, 33))
+
+
+def make_note(size: int = 3, root: bytes = b"\x07" * 32, seed: bytes = SEED, name: str = ORIGIN) -> str:
+    return checkpoint.sign(Checkpoint(ORIGIN, size, root), seed, name=name)
+
+
+def public(seed: bytes) -> bytes:
+    return checkpoint.public_key_of(seed)
+
+
+def test_sign_then_verify_round_trips():
+    cp = Checkpoint(ORIGIN, 20852163, base64.b64decode("CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I="))
+    note = checkpoint.sign(cp, SEED)
+    text, signature_line = note.split("\n\n")
+    assert text + "\n" == cp.to_text() == f"{ORIGIN}\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+    assert signature_line.startswith(f"\u2014 {ORIGIN} ") and signature_line.endswith("\n")
+    raw = base64.b64decode(signature_line.split(" ")[2])
+    assert raw[:4] == checkpoint.key_id(ORIGIN, public(SEED)) and len(raw) == 68
+    assert checkpoint.verify(note, public(SEED), ORIGIN) == cp
+    assert checkpoint.verify(note.encode(), public(SEED), ORIGIN) == cp
+    assert checkpoint.sign(cp, SigningKey(SEED)) == note  # Ed25519 is deterministic
+
+
+def test_key_id_and_verifier_key_of_a_published_key():
+    name, key = checkpoint.parse_verifier_key(TESSERA["verifier_key_vkey"])
+    assert name == TESSERA["origin"]
+    assert checkpoint.key_id(name, key).hex() == "33d7b496"
+    assert checkpoint.verifier_key(name, key) == TESSERA["verifier_key_vkey"]
+
+
+def test_tessera_testdata_checkpoint_body_parses():
+    text = f"{TESSERA['origin']}\n15\n{TESSERA['root_size15_b64']}\n"
+    cp = Checkpoint.from_text(text)
+    assert (cp.origin, cp.size, cp.root) == (TESSERA["origin"], 15, base64.b64decode(TESSERA["root_size15_b64"]))
+    assert cp.to_text() == text
+
+
+def test_tampered_notes_are_rejected():
+    note = make_note()
+    key = public(SEED)
+    text, sig = note.split("\n\n")
+    root_line = text.split("\n")[2]
+    other_root = base64.b64encode(b"\x08" * 32).decode()
+    tampered = [
+        note.replace(f"{ORIGIN}\n3\n", f"{ORIGIN}\n4\n", 1),
+        note.replace(root_line, other_root, 1),
+        note.replace(ORIGIN + "\n", "example.com/ledger/tesT\n", 1),
+        text + "\nextension\n\n" + sig,
+    ]
+    raw = bytearray(base64.b64decode(sig.split(" ")[2]))
+    for position in (4, 40, 67):
+        flipped = bytearray(raw)
+        flipped[position] ^= 1
+        tampered.append(text + "\n\n" + f"\u2014 {ORIGIN} {base64.b64encode(bytes(flipped)).decode()}\n")
+    for bad in tampered:
+        with pytest.raises((SignatureError, MalformedInputError)):
+            checkpoint.verify(bad, key, ORIGIN)
+    with pytest.raises(SignatureError):
+        checkpoint.verify(note, public(OTHER_SEED), ORIGIN)
+    with pytest.raises(SignatureError):
+        checkpoint.verify(note, key, "example.com/other")
+
+
+def test_unknown_signers_are_ignored_and_a_failing_known_signature_rejects():
+    note = make_note()
+    other_line = make_note(seed=OTHER_SEED, name="witness.example/w1").split("\n\n")[1]
+    with_witness = note + other_line
+    assert checkpoint.verify(with_witness, public(SEED), ORIGIN).size == 3
+    witness_first = note.split("\n\n")[0] + "\n\n" + other_line + note.split("\n\n")[1]
+    assert checkpoint.verify(witness_first, public(SEED), ORIGIN).size == 3
+    assert checkpoint.verify(with_witness, public(OTHER_SEED), "witness.example/w1", origin=ORIGIN).size == 3
+    only_witness = note.split("\n\n")[0] + "\n\n" + other_line
+    with pytest.raises(SignatureError):
+        checkpoint.verify(only_witness, public(SEED), ORIGIN)
+    # A line with our name and key ID whose signature fails rejects the whole note, even
+    # next to a good one.
+    good_line = note.split("\n\n")[1]
+    raw = bytearray(base64.b64decode(good_line.split(" ")[2]))
+    raw[10] ^= 0x40
+    bad_line = f"\u2014 {ORIGIN} {base64.b64encode(bytes(raw)).decode()}\n"
+    with pytest.raises(SignatureError):
+        checkpoint.verify(note + bad_line, public(SEED), ORIGIN)
+
+
+def test_origin_must_match():
+    note = make_note()
+    with pytest.raises(SignatureError):
+        checkpoint.verify(note, public(SEED), ORIGIN, origin="example.com/elsewhere")
+    renamed = make_note(name="operator.example/key1")
+    assert checkpoint.verify(renamed, public(SEED), "operator.example/key1", origin=ORIGIN).origin == ORIGIN
+    with pytest.raises(SignatureError):
+        checkpoint.verify(renamed, public(SEED), "operator.example/key1")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "origin\n3\n" + base64.b64encode(bytes(32)).decode(),  # no final newline
+        "origin\n3\n",
+        "origin\n03\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "origin\n-3\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "origin\n3 \n" + base64.b64encode(bytes(32)).decode() + "\n",
+        "origin\n\u0663\n" + base64.b64encode(bytes(32)).decode() + "\n",  # an Arabic-Indic digit
+        "origin\n3\n" + base64.b64encode(bytes(31)).decode() + "\n",
+        "origin\n3\n" + base64.b64encode(bytes(32)).decode().rstrip("=") + "\n",
+        "origin\n3\n" + base64.b64encode(bytes(32)).decode() + "\n\n",  # an empty extension line
+        "\n3\n" + base64.b64encode(bytes(32)).decode() + "\n",
+        f"origin\n{2**64}\n" + base64.b64encode(bytes(32)).decode() + "\n",
+    ],
+)
+def test_malformed_checkpoint_texts(text):
+    with pytest.raises(MalformedInputError):
+        Checkpoint.from_text(text)
+
+
+def test_malformed_notes():
+    note = make_note()
+    key = public(SEED)
+    bad_notes = [
+        note.replace("\n\n", "\n"),  # no blank line
+        note[:-1],  # no final newline
+        note.replace("\u2014", "-"),
+        note.replace(f"\u2014 {ORIGIN} ", f"\u2014 {ORIGIN}  "),
+        note[:-10] + "!!!!!!!!!\n",
+        note.replace("\n3\n", "\n3\t\n"),
+        b"\xff" + note.encode(),
+        note.split("\n\n")[0] + "\n\n" + note.split("\n\n")[1] * (checkpoint.MAX_SIGNATURES + 1),
+    ]
+    for bad in bad_notes:
+        with pytest.raises(MalformedInputError):
+            checkpoint.verify(bad, key, ORIGIN)
+
+
+def test_invalid_checkpoints_cannot_be_made():
+    for args in [("", 1, bytes(32)), ("a\nb", 1, bytes(32)), (ORIGIN, -1, bytes(32)), (ORIGIN, 1, bytes(31)),
+                 (ORIGIN, True, bytes(32))]:
+        with pytest.raises(MalformedInputError):
+            Checkpoint(*args)
+    with pytest.raises(MalformedInputError):
+        checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)), SEED, name="has space")
+    with pytest.raises(TypeError):
+        checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)), b"short")
+
+
+def test_signature_verification_goes_through_one_function(monkeypatch):
+    """Integration will swap _verify_signature for ledger_core.ed25519.verify: it is the
+    only place a signature is checked."""
+    note = make_note()
+    calls = []
+
+    def refuse(public_key, message, signature):
+        calls.append((public_key, message, signature))
+        return False
+
+    monkeypatch.setattr(checkpoint, "_verify_signature", refuse)
+    with pytest.raises(SignatureError):
+        checkpoint.verify(note, public(SEED), ORIGIN)
+    assert len(calls) == 1
+    assert calls[0][0] == public(SEED) and calls[0][1] == note.split("\n\n")[0].encode() + b"\n"
+    assert len(calls[0][2]) == 64
+
+
+@pytest.mark.parametrize("suite", ["blake3", "sha256"])
+def test_proofs_against_a_signed_checkpoint(suite):
+    tree = merkle.MerkleTree(suite)
+    tree.extend([b"invoice %d" % i for i in range(100)])
+    old_note = checkpoint.sign(Checkpoint(ORIGIN, 60, tree.root(60)), SEED)
+    new_note = checkpoint.sign(Checkpoint(ORIGIN, tree.size, tree.root()), SEED)
+    old = checkpoint.verify(old_note, public(SEED), ORIGIN)
+    new = checkpoint.verify(new_note, public(SEED), ORIGIN)
+    leaf = merkle.leaf_hash(suite, b"invoice 42")
+    assert merkle.verify_inclusion(suite, leaf, 42, new.size, tree.inclusion_proof(42, new.size), new.root)
+    assert merkle.verify_consistency(suite, old.size, new.size, old.root, new.root, tree.consistency_proof(old.size))
