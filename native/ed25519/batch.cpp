@@ -1,0 +1,251 @@
+#include "ed25519/batch.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "ed25519/keycache.h"
+#include "ed25519/scalar.h"
+#include "ed25519/verify.h"
+#include "sha2/sha512.h"
+
+namespace ledger_core {
+namespace {
+
+bool os_random(uint8_t* out, size_t len) {
+  while (len > 0) {
+    ssize_t got = getrandom(out, len, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out += got;
+    len -= size_t(got);
+  }
+  return true;
+}
+
+uint64_t load64(const uint8_t* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);  // x86-64 and every target we build for are little-endian
+  return x;
+}
+
+struct KeyBytes {
+  uint8_t b[32];
+  bool operator==(const KeyBytes& o) const { return std::memcmp(b, o.b, 32) == 0; }
+};
+
+struct KeyBytesHash {
+  size_t operator()(const KeyBytes& k) const { return size_t(load64(k.b + 16) * 0x9e3779b97f4a7c15ULL); }
+};
+
+// An item that passed the per-item checks and waits for an equation.
+struct Pending {
+  ge_p3 R;
+  Scalar S;
+  Scalar k;
+  uint64_t z_lo, z_hi;
+  uint32_t key;    // index into Chunk::keys
+  uint32_t index;  // position in the caller's batch
+};
+
+class Chunk {
+ public:
+  Chunk(const uint8_t* pks, const MessageList& msgs, const uint8_t* sigs, size_t begin,
+        size_t end, MsmMethod method, uint8_t* reasons)
+      : pks_(pks), msgs_(msgs), sigs_(sigs), begin_(begin), end_(end), method_(method),
+        reasons_(reasons) {}
+
+  Status run() {
+    const size_t n = end_ - begin_;
+    std::vector<uint8_t> random(16 * n);
+    if (n && !os_random(random.data(), random.size())) return Status::internal;
+    pending_.reserve(n);
+    std::unordered_map<KeyBytes, uint32_t, KeyBytesHash> key_ids;
+    key_ids.reserve(n);
+    for (size_t i = begin_; i < end_; ++i) {
+      const uint8_t* pk = pks_ + 32 * i;
+      const uint8_t* sig = sigs_ + 64 * i;
+      if (!sc_is_canonical(sig + 32)) {
+        reasons_[i] = uint8_t(VerifyReason::non_canonical_s);
+        continue;
+      }
+      KeyBytes kb;
+      std::memcpy(kb.b, pk, 32);
+      auto found = key_ids.find(kb);
+      uint32_t key_id;
+      if (found == key_ids.end()) {
+        DecodedKey decoded;
+        keycache_get(pk, &decoded);
+        key_id = uint32_t(keys_.size());
+        keys_.push_back(decoded);
+        key_ids.emplace(kb, key_id);
+      } else {
+        key_id = found->second;
+      }
+      const DecodedKey& key = keys_[key_id];
+      if (!key.canonical) {
+        reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+        continue;
+      }
+      Pending p;
+      if (!ge_decompress_strict(p.R, sig)) {
+        reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+        continue;
+      }
+      if (key.small_order) {
+        reasons_[i] = uint8_t(VerifyReason::small_order_key);
+        continue;
+      }
+      Sha512 h;
+      h.init();
+      h.update(sig, 32);
+      h.update(pk, 32);
+      h.update(msgs_.item(i), msgs_.item_len(i));
+      uint8_t digest[SHA512_LEN];
+      h.final(digest);
+      uint64_t wide[8];
+      for (size_t j = 0; j < 8; ++j) wide[j] = load64(digest + 8 * j);
+      sc_reduce_wide(p.k, wide);
+      sc_from_bytes(p.S, sig + 32);
+      const uint8_t* z = &random[16 * (i - begin_)];
+      p.z_lo = load64(z);
+      p.z_hi = load64(z + 8);
+      p.key = key_id;
+      p.index = uint32_t(i);
+      pending_.push_back(p);
+    }
+    key_acc_.resize(keys_.size());
+    key_seen_.assign(keys_.size(), 0);
+    std::vector<uint32_t> all(pending_.size());
+    for (size_t j = 0; j < all.size(); ++j) all[j] = uint32_t(j);
+    return settle(all);
+  }
+
+ private:
+  // Gives every pending item in `group` its verdict.
+  Status settle(const std::vector<uint32_t>& group) {
+    if (group.empty()) return Status::ok;
+    if (group.size() <= BATCH_SINGLE_MAX) {
+      for (uint32_t j : group) {
+        bool ok = false;
+        Status st = equation({j}, /*unit_coefficients=*/true, &ok);
+        if (st != Status::ok) return st;
+        reasons_[pending_[j].index] =
+            uint8_t(ok ? VerifyReason::ok : VerifyReason::equation_failed);
+      }
+      return Status::ok;
+    }
+    bool ok = false;
+    Status st = equation(group, false, &ok);
+    if (st != Status::ok) return st;
+    if (ok) {
+      for (uint32_t j : group) reasons_[pending_[j].index] = uint8_t(VerifyReason::ok);
+      return Status::ok;
+    }
+    const size_t half = group.size() / 2;
+    std::vector<uint32_t> left(group.begin(), group.begin() + half);
+    std::vector<uint32_t> right(group.begin() + half, group.end());
+    st = settle(left);
+    if (st != Status::ok) return st;
+    return settle(right);
+  }
+
+  // *ok = ([8] of the random linear combination over `group` is the identity). With
+  // unit_coefficients every z is 1: for one item that is exactly its own cofactored
+  // equation, no randomness involved.
+  Status equation(const std::vector<uint32_t>& group, bool unit_coefficients, bool* ok) {
+    std::vector<ge_p3> points;
+    std::vector<Scalar> scalars;
+    points.reserve(2 * group.size());
+    scalars.reserve(2 * group.size());
+    ScalarAcc s_acc;
+    sc_acc_zero(s_acc);
+    std::vector<uint32_t> touched;
+    for (uint32_t j : group) {
+      const Pending& p = pending_[j];
+      const uint64_t z_lo = unit_coefficients ? 1 : p.z_lo;
+      const uint64_t z_hi = unit_coefficients ? 0 : p.z_hi;
+      sc_acc_add_mul128(s_acc, z_lo, z_hi, p.S);
+      if (!key_seen_[p.key]) {
+        key_seen_[p.key] = 1;
+        sc_acc_zero(key_acc_[p.key]);
+        touched.push_back(p.key);
+      }
+      sc_acc_add_mul128(key_acc_[p.key], z_lo, z_hi, p.k);
+      Scalar z;
+      z.v[0] = z_lo;
+      z.v[1] = z_hi;
+      z.v[2] = z.v[3] = 0;
+      points.push_back(p.R);
+      scalars.push_back(z);
+    }
+    for (uint32_t key : touched) {
+      key_seen_[key] = 0;
+      Scalar c;
+      sc_acc_reduce(c, key_acc_[key]);
+      points.push_back(keys_[key].point);
+      scalars.push_back(c);
+    }
+    Scalar b;
+    sc_acc_reduce(b, s_acc);
+    sc_neg(b, b);
+    ge_p3 sum;
+    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(),
+                            method_ == MsmMethod::automatic ? msm_method_for(points.size())
+                                                            : method_);
+    if (st != Status::ok) return st;
+    ge_p3 cleared;
+    ge_mul_by_cofactor(cleared, sum);
+    *ok = ge_is_identity(cleared);
+    return Status::ok;
+  }
+
+  const uint8_t* pks_;
+  const MessageList& msgs_;
+  const uint8_t* sigs_;
+  size_t begin_, end_;
+  MsmMethod method_;
+  uint8_t* reasons_;
+  std::vector<Pending> pending_;
+  std::vector<DecodedKey> keys_;
+  std::vector<ScalarAcc> key_acc_;
+  std::vector<uint8_t> key_seen_;
+};
+
+}  // namespace
+
+Status ed25519_verify_batch(const uint8_t* public_keys, const MessageList& messages,
+                            const uint8_t* signatures, size_t count, size_t threads,
+                            MsmMethod method, uint8_t* reasons) {
+  if (count == 0) return Status::ok;
+  const size_t thread_count = resolve_thread_count(threads);
+  // As many chunks as threads (each MSM as large as possible), but no chunk above
+  // BATCH_CHUNK_MAX items and no thread given fewer than BATCH_CHUNK_MIN.
+  size_t chunks = std::min(thread_count, std::max<size_t>(1, count / BATCH_CHUNK_MIN));
+  chunks = std::max(chunks, (count + BATCH_CHUNK_MAX - 1) / BATCH_CHUNK_MAX);
+  std::atomic<int> failure{int(Status::ok)};
+  pool_run(chunks, threads, [&](size_t task) {
+    const size_t begin = count * task / chunks;
+    const size_t end = count * (task + 1) / chunks;
+    Status st;
+    try {
+      Chunk chunk(public_keys, messages, signatures, begin, end, method, reasons);
+      st = chunk.run();
+    } catch (const std::bad_alloc&) {
+      st = Status::no_memory;
+    }
+    if (st != Status::ok) failure.store(int(st));
+  });
+  return Status(failure.load());
+}
+
+}  // namespace ledger_core

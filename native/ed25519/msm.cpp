@@ -1,0 +1,289 @@
+#include "ed25519/msm.h"
+
+#include <algorithm>
+#include <new>
+#include <vector>
+
+namespace ledger_core {
+namespace {
+
+constexpr int kPointWindow = 5;  // Straus: odd multiples up to 15P
+constexpr int kPointTable = 1 << (kPointWindow - 2);
+constexpr unsigned kMaxBits = 256;
+
+// Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
+// Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
+unsigned wnaf(int8_t* naf, const Scalar& s, int w) {
+  // Work on a copy with one spare limb: adding back a negative digit may carry up.
+  uint64_t x[5] = {s.v[0], s.v[1], s.v[2], s.v[3], 0};
+  const int64_t full = int64_t(1) << w;
+  const int64_t half = full >> 1;
+  unsigned top = 0;
+  for (unsigned i = 0; i <= kMaxBits; ++i) naf[i] = 0;
+  unsigned pos = 0;
+  while (pos <= kMaxBits) {
+    if (!((x[pos >> 6] >> (pos & 63)) & 1)) {
+      ++pos;
+      continue;
+    }
+    // The w bits starting at pos (may straddle a limb boundary).
+    unsigned limb = pos >> 6, off = pos & 63;
+    uint64_t window = x[limb] >> off;
+    if (off + unsigned(w) > 64 && limb + 1 < 5) window |= x[limb + 1] << (64 - off);
+    int64_t d = int64_t(window & uint64_t(full - 1));
+    if (d >= half) d -= full;
+    naf[pos] = int8_t(d);
+    top = pos + 1;
+    // x -= d << pos: clears the window's bits; a negative d adds and carries upward.
+    if (d > 0) {
+      uint64_t sub = uint64_t(d) << off;
+      uint64_t sub_hi = off ? (uint64_t(d) >> (64 - off)) : 0;
+      unsigned __int128 t = (unsigned __int128)x[limb] - sub;
+      x[limb] = uint64_t(t);
+      uint64_t borrow = uint64_t(t >> 64) & 1;
+      for (unsigned j = limb + 1; j < 5; ++j) {
+        unsigned __int128 u = (unsigned __int128)x[j] - (j == limb + 1 ? sub_hi : 0) - borrow;
+        x[j] = uint64_t(u);
+        borrow = uint64_t(u >> 64) & 1;
+      }
+    } else {
+      uint64_t add = uint64_t(-d) << off;
+      uint64_t add_hi = off ? (uint64_t(-d) >> (64 - off)) : 0;
+      unsigned __int128 t = (unsigned __int128)x[limb] + add;
+      x[limb] = uint64_t(t);
+      uint64_t carry = uint64_t(t >> 64);
+      for (unsigned j = limb + 1; j < 5; ++j) {
+        unsigned __int128 u = (unsigned __int128)x[j] + (j == limb + 1 ? add_hi : 0) + carry;
+        x[j] = uint64_t(u);
+        carry = uint64_t(u >> 64);
+      }
+    }
+    pos += unsigned(w);
+  }
+  return top;
+}
+
+void precomp_neg(ge_precomp& r, const ge_precomp& p) {
+  fe_copy(r.yplusx, p.yminusx);
+  fe_copy(r.yminusx, p.yplusx);
+  fe_neg(r.xy2d, p.xy2d);
+}
+
+// acc += d * table[...] for a signed odd digit d of a NAF.
+void add_digit(ge_p3& acc, const ge_precomp* table, int d) {
+  ge_p3 t;
+  if (d > 0) {
+    ge_add_precomp(t, acc, table[d >> 1]);
+  } else {
+    ge_precomp n;
+    precomp_neg(n, table[(-d) >> 1]);
+    ge_add_precomp(t, acc, n);
+  }
+  acc = t;
+}
+
+Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
+              size_t n) {
+  std::vector<int8_t> nafs((n + 1) * (kMaxBits + 1));
+  std::vector<unsigned> tops(n + 1);
+  std::vector<ge_p3> odd(n * kPointTable);
+  std::vector<ge_precomp> tables(n * kPointTable);
+  unsigned top = 0;
+  for (size_t i = 0; i < n; ++i) {
+    tops[i] = wnaf(&nafs[i * (kMaxBits + 1)], scalars[i], kPointWindow);
+    top = std::max(top, tops[i]);
+    ge_p3* t = &odd[i * kPointTable];
+    ge_p3 p2;
+    ge_double(p2, points[i]);
+    ge_cached p2c;
+    ge_to_cached(p2c, p2);
+    t[0] = points[i];
+    for (int k = 1; k < kPointTable; ++k) ge_add(t[k], t[k - 1], p2c);
+  }
+  if (n) ge_to_precomp_batch(tables.data(), odd.data(), odd.size());
+  int8_t* bnaf = &nafs[n * (kMaxBits + 1)];
+  tops[n] = wnaf(bnaf, b_scalar, BASE_WNAF_WIDTH);
+  top = std::max(top, tops[n]);
+  const ge_precomp* btable = ge_base_odd_multiples();
+
+  ge_identity(r);
+  for (unsigned pos = top; pos-- > 0;) {
+    ge_p3 t;
+    ge_double(t, r);
+    r = t;
+    for (size_t i = 0; i < n; ++i) {
+      if (pos >= tops[i]) continue;
+      int d = nafs[i * (kMaxBits + 1) + pos];
+      if (d) add_digit(r, &tables[i * kPointTable], d);
+    }
+    if (pos < tops[n] && bnaf[pos]) add_digit(r, btable, bnaf[pos]);
+  }
+  return Status::ok;
+}
+
+// Windows of c bits needed for a scalar of `bits` bits with signed digits (the carry out
+// of the top window must fit in a digit <= 2^(c-1)).
+unsigned windows_for(unsigned bits, unsigned c) { return bits == 0 ? 0 : (bits + 1 + c - 1) / c; }
+
+// Signed radix-2^c digits of s into d[0..windows).
+void signed_digits(int16_t* d, const Scalar& s, unsigned c, unsigned windows) {
+  const int64_t full = int64_t(1) << c, half = full >> 1;
+  int64_t carry = 0;
+  for (unsigned w = 0; w < windows; ++w) {
+    unsigned pos = w * c;
+    uint64_t raw = 0;
+    if (pos < kMaxBits) {
+      unsigned limb = pos >> 6, off = pos & 63;
+      raw = s.v[limb] >> off;
+      if (off + c > 64 && limb + 1 < 4) raw |= s.v[limb + 1] << (64 - off);
+      raw &= uint64_t(full - 1);
+    }
+    int64_t v = int64_t(raw) + carry;
+    if (v >= half && w + 1 < windows) {
+      d[w] = int16_t(v - full);
+      carry = 1;
+    } else {
+      d[w] = int16_t(v);
+      carry = 0;
+    }
+  }
+}
+
+// Additions (and doubling-equivalents) Pippenger spends with window c.
+double pippenger_cost(const unsigned* bits, size_t n, unsigned c) {
+  double adds = 0;
+  unsigned wmax = 0;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned w = windows_for(bits[i], c);
+    adds += w;
+    wmax = std::max(wmax, w);
+  }
+  // Bucket sums: two additions per bucket (the second with a cached conversion);
+  // doublings cost about 0.8 of an addition.
+  adds += double(wmax) * double(size_t(1) << (c - 1)) * 2.3;
+  adds += 0.8 * double(wmax) * c;
+  return adds;
+}
+
+unsigned pick_window(const unsigned* bits, size_t n) {
+  unsigned best = 4;
+  double best_cost = pippenger_cost(bits, n, 4);
+  for (unsigned c = 5; c <= 14; ++c) {
+    double cost = pippenger_cost(bits, n, c);
+    if (cost < best_cost) {
+      best_cost = cost;
+      best = c;
+    }
+  }
+  return best;
+}
+
+Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
+                 size_t n) {
+  const size_t m = n + 1;  // B is the last term
+  std::vector<unsigned> bits(m);
+  for (size_t i = 0; i < n; ++i) bits[i] = sc_bit_length(scalars[i]);
+  bits[n] = sc_bit_length(b_scalar);
+  const unsigned c = pick_window(bits.data(), m);
+
+  // Order terms by window count, longest first: window w visits a prefix.
+  std::vector<uint32_t> order(m);
+  for (size_t i = 0; i < m; ++i) order[i] = uint32_t(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return bits[a] > bits[b]; });
+  const unsigned wmax = windows_for(bits[order[0]], c);
+  if (wmax == 0) {
+    ge_identity(r);
+    return Status::ok;
+  }
+  std::vector<ge_p3> sorted(m);
+  std::vector<int16_t> digits(m * wmax);
+  std::vector<size_t> active(wmax, 0);  // active[w]: terms with more than w windows
+  for (size_t k = 0; k < m; ++k) {
+    size_t i = order[k];
+    sorted[k] = i < n ? points[i] : ge_basepoint();
+    const Scalar& s = i < n ? scalars[i] : b_scalar;
+    unsigned w = windows_for(bits[i], c);
+    signed_digits(&digits[k * wmax], s, c, w);
+    for (unsigned j = 0; j < w; ++j) active[j] = k + 1;
+  }
+  std::vector<ge_precomp> pre(m);
+  ge_to_precomp_batch(pre.data(), sorted.data(), m);
+  sorted.clear();
+  sorted.shrink_to_fit();
+
+  const size_t bucket_count = size_t(1) << (c - 1);
+  std::vector<ge_p3> buckets(bucket_count);
+  ge_identity(r);
+  for (unsigned w = wmax; w-- > 0;) {
+    for (unsigned k = 0; k < c; ++k) {
+      ge_p3 t;
+      ge_double(t, r);
+      r = t;
+    }
+    for (auto& b : buckets) ge_identity(b);
+    size_t highest = 0;  // one past the highest bucket touched
+    for (size_t k = 0; k < active[w]; ++k) {
+      int d = digits[k * wmax + w];
+      if (d == 0) continue;
+      ge_p3 t;
+      if (d > 0) {
+        size_t j = size_t(d - 1);
+        ge_add_precomp(t, buckets[j], pre[k]);
+        buckets[j] = t;
+        highest = std::max(highest, j + 1);
+      } else {
+        size_t j = size_t(-d - 1);
+        ge_precomp neg;
+        precomp_neg(neg, pre[k]);
+        ge_add_precomp(t, buckets[j], neg);
+        buckets[j] = t;
+        highest = std::max(highest, j + 1);
+      }
+    }
+    ge_p3 running, sum;
+    ge_identity(running);
+    ge_identity(sum);
+    for (size_t j = highest; j-- > 0;) {
+      ge_cached cb;
+      ge_p3 t;
+      ge_to_cached(cb, buckets[j]);
+      ge_add(t, running, cb);
+      running = t;
+      ge_to_cached(cb, running);
+      ge_add(t, sum, cb);
+      sum = t;
+    }
+    ge_cached cs;
+    ge_to_cached(cs, sum);
+    ge_p3 t;
+    ge_add(t, r, cs);
+    r = t;
+  }
+  return Status::ok;
+}
+
+}  // namespace
+
+MsmMethod msm_method_for(size_t point_count) {
+  return point_count <= MSM_STRAUS_MAX_POINTS ? MsmMethod::straus : MsmMethod::pippenger;
+}
+
+unsigned msm_pippenger_window(const Scalar* scalars, size_t count) {
+  std::vector<unsigned> bits(count + 1, 253);
+  for (size_t i = 0; i < count; ++i) bits[i] = sc_bit_length(scalars[i]);
+  return pick_window(bits.data(), count + 1);
+}
+
+Status msm_vartime(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars,
+                   const ge_p3* points, size_t count, MsmMethod method) {
+  if (method == MsmMethod::automatic) method = msm_method_for(count);
+  try {
+    return method == MsmMethod::straus ? straus(r, b_scalar, scalars, points, count)
+                                       : pippenger(r, b_scalar, scalars, points, count);
+  } catch (const std::bad_alloc&) {
+    return Status::no_memory;
+  }
+}
+
+}  // namespace ledger_core
