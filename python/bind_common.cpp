@@ -2,6 +2,7 @@
 #include "bindings.h"
 #include "common/cpu.h"
 #include "common/thread_pool.h"
+#include "ed25519/verify.h"
 #include "sha2/sha256.h"
 #include "sha2/sha512.h"
 
@@ -25,6 +26,7 @@ void bind_common(py::module_& m) {
     py::dict d;
     d["sha256"] = sha256_active_path();
     d["sha512"] = sha512_active_path();
+    d["ed25519"] = ed25519_active_path();
     return d;
   });
   m.def("hardware_thread_count", [] { return hardware_thread_count(); });
