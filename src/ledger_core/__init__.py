@@ -18,6 +18,7 @@ from ledger_core.errors import (
 )
 from ledger_core import _native
 from ledger_core import hashing
+from ledger_core import ed25519
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ def features() -> Dict[str, Any]:
 __all__ = [
     "features",
     "hashing",
+    "ed25519",
     "LedgerError",
     "InvalidArgumentError",
     "OutOfRangeError",
