@@ -199,9 +199,7 @@ class Chunk {
     sc_acc_reduce(b, s_acc);
     sc_neg(b, b);
     ge_p3 sum;
-    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(),
-                            method_ == MsmMethod::automatic ? msm_method_for(points.size())
-                                                            : method_);
+    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(), method_);
     if (st != Status::ok) return st;
     ge_p3 cleared;
     ge_mul_by_cofactor(cleared, sum);

@@ -10,6 +10,7 @@ namespace {
 constexpr int kPointWindow = 5;  // Straus: odd multiples up to 15P
 constexpr int kPointTable = 1 << (kPointWindow - 2);
 constexpr unsigned kMaxBits = 256;
+constexpr unsigned kShortBits = 128;  // the batch's z_i are 128-bit
 
 // Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
 // Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
@@ -263,11 +264,79 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
   return Status::ok;
 }
 
-}  // namespace
-
-MsmMethod msm_method_for(size_t point_count) {
-  return point_count <= MSM_STRAUS_MAX_POINTS ? MsmMethod::straus : MsmMethod::pippenger;
+// Cost models in point additions (a doubling ~0.95 of one, bringing a point to affine
+// form ~1.3), calibrated with bench/bench_verify.py --crossover.
+double straus_cost(const unsigned* bits, size_t n, unsigned b_bits) {
+  unsigned top = b_bits;
+  double adds = b_bits / double(BASE_WNAF_WIDTH + 1);
+  for (size_t i = 0; i < n; ++i) {
+    top = std::max(top, bits[i]);
+    adds += kPointTable * (1.0 + 1.3) + bits[i] / double(kPointWindow + 1);
+  }
+  return adds + 0.95 * top;
 }
+
+double pippenger_total_cost(const unsigned* bits, size_t n, unsigned b_bits) {
+  std::vector<unsigned> all(bits, bits + n);
+  all.push_back(b_bits);
+  unsigned c = pick_window(all.data(), all.size());
+  return pippenger_cost(all.data(), all.size(), c) + 1.3 * double(n + 1);
+}
+
+MsmMethod choose(const unsigned* bits, size_t n, unsigned b_bits) {
+  return straus_cost(bits, n, b_bits) <= pippenger_total_cost(bits, n, b_bits)
+             ? MsmMethod::straus
+             : MsmMethod::pippenger;
+}
+
+Status run(MsmMethod method, ge_p3& r, const Scalar& b, const Scalar* scalars,
+           const ge_p3* points, size_t n) {
+  if (method == MsmMethod::automatic) {
+    std::vector<unsigned> bits(n);
+    for (size_t i = 0; i < n; ++i) bits[i] = sc_bit_length(scalars[i]);
+    method = choose(bits.data(), n, sc_bit_length(b));
+  }
+  return method == MsmMethod::straus ? straus(r, b, scalars, points, n)
+                                     : pippenger(r, b, scalars, points, n);
+}
+
+Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
+                 size_t count, MsmMethod method) {
+  // Short scalars (the z_i of the R_i) and long ones (key coefficients, B) go to separate
+  // sums: a long-scalar window above bit 129 then never pays bucket sums for points that
+  // have no digits there, and each group gets its own window width or method.
+  size_t short_count = 0;
+  for (size_t i = 0; i < count; ++i) short_count += sc_bit_length(scalars[i]) <= kShortBits;
+  if (short_count == 0 || short_count == count) return run(method, r, b_scalar, scalars, points, count);
+  std::vector<ge_p3> short_points, long_points;
+  std::vector<Scalar> short_scalars, long_scalars;
+  short_points.reserve(short_count);
+  short_scalars.reserve(short_count);
+  long_points.reserve(count - short_count);
+  long_scalars.reserve(count - short_count);
+  for (size_t i = 0; i < count; ++i) {
+    if (sc_bit_length(scalars[i]) <= kShortBits) {
+      short_points.push_back(points[i]);
+      short_scalars.push_back(scalars[i]);
+    } else {
+      long_points.push_back(points[i]);
+      long_scalars.push_back(scalars[i]);
+    }
+  }
+  Scalar zero;
+  sc_zero(zero);
+  ge_p3 short_sum;
+  Status st = run(method, short_sum, zero, short_scalars.data(), short_points.data(), short_count);
+  if (st != Status::ok) return st;
+  st = run(method, r, b_scalar, long_scalars.data(), long_points.data(), long_points.size());
+  if (st != Status::ok) return st;
+  ge_cached c;
+  ge_to_cached(c, short_sum);
+  ge_add(r, r, c);
+  return Status::ok;
+}
+
+}  // namespace
 
 unsigned msm_pippenger_window(const Scalar* scalars, size_t count) {
   std::vector<unsigned> bits(count + 1, 253);
@@ -277,10 +346,8 @@ unsigned msm_pippenger_window(const Scalar* scalars, size_t count) {
 
 Status msm_vartime(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars,
                    const ge_p3* points, size_t count, MsmMethod method) {
-  if (method == MsmMethod::automatic) method = msm_method_for(count);
   try {
-    return method == MsmMethod::straus ? straus(r, b_scalar, scalars, points, count)
-                                       : pippenger(r, b_scalar, scalars, points, count);
+    return msm_split(r, b_scalar, scalars, points, count, method);
   } catch (const std::bad_alloc&) {
     return Status::no_memory;
   }

@@ -25,8 +25,11 @@
 // ceil(129 / c) windows. Points are sorted by window count, so in window w only a prefix
 // of them is visited.
 //
-// msm_method_for(n) picks Straus below MSM_STRAUS_MAX_POINTS points and Pippenger above
-// (bench/bench_verify.py measures the crossover).
+// The terms are split into two sums, short scalars (<= 128 bits: the batch's z_i on the
+// R_i) and long ones (key coefficients and B), so that the windows above bit 129 touch
+// only the long group's buckets. For each group, automatic picks the method with the
+// lower cost model (additions counted per msm.cpp); bench/bench_verify.py --crossover
+// measures where Straus stops winning.
 #pragma once
 
 #include <cstddef>
@@ -40,14 +43,10 @@ namespace ledger_core {
 
 enum class MsmMethod : uint8_t { automatic = 0, straus = 1, pippenger = 2 };
 
-// Points (not counting B) at or below which automatic picks Straus.
-constexpr size_t MSM_STRAUS_MAX_POINTS = 48;
-
-MsmMethod msm_method_for(size_t point_count);
-
 // r = [b_scalar] B + sum_{i < count} [scalars[i]] points[i].
 // Sizes: scalars and points hold `count` entries; count may be 0 (then r = [b]B).
 // Every scalar must be < L (reduced); that is not checked. r may not alias the inputs.
+// method: automatic, or one method forced for both groups (tests, benchmarks).
 // Returns ok, or no_memory when scratch space cannot be allocated (r is then undefined).
 // Variable-time: public inputs only. Thread-safe (the static B table is built once).
 Status msm_vartime(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars,
