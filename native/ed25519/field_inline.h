@@ -65,28 +65,40 @@ LC_ALWAYS_INLINE void carry(fe& h) {
   c = h.v[4] >> 51; h.v[4] &= kMask51; h.v[0] += c * 19;
 }
 
-// Reduces five 128-bit column sums (each < 2^115) to tight limbs.
+// Reduces five column sums c_i = hi_i 2^64 + lo_i (each < 2^115) to tight limbs, in
+// 64-bit operations only: GCC spills 128-bit carry chains to the stack, which made this
+// step cost more than the 25 products before it.
+LC_ALWAYS_INLINE void reduce_columns(fe& h, uint64_t lo0, uint64_t hi0, uint64_t lo1, uint64_t hi1,
+                                     uint64_t lo2, uint64_t hi2, uint64_t lo3, uint64_t hi3,
+                                     uint64_t lo4, uint64_t hi4) {
+  uint64_t c;
+  c = (lo0 >> 51) | (hi0 << 13);  // c_0 >> 51 < 2^64
+  lo1 += c; hi1 += lo1 < c;
+  c = (lo1 >> 51) | (hi1 << 13);
+  lo2 += c; hi2 += lo2 < c;
+  c = (lo2 >> 51) | (hi2 << 13);
+  lo3 += c; hi3 += lo3 < c;
+  c = (lo3 >> 51) | (hi3 << 13);
+  lo4 += c; hi4 += lo4 < c;
+  c = (lo4 >> 51) | (hi4 << 13);  // weight 2^255 = 19 mod p; 19 c may not fit in 64 bits,
+  uint64_t h0 = (lo0 & kMask51) + 19 * (c & kMask51);   // so its low 51 bits go to limb 0
+  uint64_t h1 = (lo1 & kMask51) + 19 * (c >> 51);       // and the rest (< 2^13) to limb 1
+  h1 += h0 >> 51;
+  h.v[0] = h0 & kMask51;
+  h.v[1] = h1;
+  h.v[2] = lo2 & kMask51;
+  h.v[3] = lo3 & kMask51;
+  h.v[4] = lo4 & kMask51;
+}
+
 LC_ALWAYS_INLINE void reduce_columns(fe& h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
-  r1 += uint64_t(r0 >> 51);
-  uint64_t h0 = uint64_t(r0) & kMask51;
-  r2 += uint64_t(r1 >> 51);
-  uint64_t h1 = uint64_t(r1) & kMask51;
-  r3 += uint64_t(r2 >> 51);
-  uint64_t h2 = uint64_t(r2) & kMask51;
-  r4 += uint64_t(r3 >> 51);
-  uint64_t h3 = uint64_t(r3) & kMask51;
-  uint64_t c4 = uint64_t(r4 >> 51);  // < 2^64: r4 < 2^115 plus a carry < 2^64
-  uint64_t h4 = uint64_t(r4) & kMask51;
-  // 19 * c4 may exceed 64 bits when inputs were loose, so fold it in 128 bits.
-  u128 t = u128(c4) * 19 + h0;
-  h0 = uint64_t(t) & kMask51;
-  h1 += uint64_t(t >> 51);
-  h.v[0] = h0; h.v[1] = h1; h.v[2] = h2; h.v[3] = h3; h.v[4] = h4;
+  reduce_columns(h, uint64_t(r0), uint64_t(r0 >> 64), uint64_t(r1), uint64_t(r1 >> 64), uint64_t(r2),
+                 uint64_t(r2 >> 64), uint64_t(r3), uint64_t(r3 >> 64), uint64_t(r4), uint64_t(r4 >> 64));
 }
 
 // Inputs loose (< 2^54): every product f_i * 19 g_j < 2^54 * 2^58.25, five per column
 // < 2^115, which reduce_columns needs. Output tight. h may alias f or g.
-LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) {
+LC_ALWAYS_INLINE void mul_body(fe& h, const fe& f, const fe& g) {
   const uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const uint64_t g0 = g.v[0], g1 = g.v[1], g2 = g.v[2], g3 = g.v[3], g4 = g.v[4];
   const uint64_t g1_19 = g1 * 19, g2_19 = g2 * 19, g3_19 = g3 * 19, g4_19 = g4 * 19;
@@ -99,7 +111,7 @@ LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) {
 }
 
 // Input loose, output tight; 15 products instead of 25.
-LC_ALWAYS_INLINE void sq(fe& h, const fe& f) {
+LC_ALWAYS_INLINE void sq_body(fe& h, const fe& f) {
   const uint64_t f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const uint64_t f0_2 = f0 * 2, f1_2 = f1 * 2;
   const uint64_t f3_19 = f3 * 19, f3_38 = f3 * 38, f4_19 = f4 * 19, f4_38 = f4 * 38;
@@ -111,52 +123,70 @@ LC_ALWAYS_INLINE void sq(fe& h, const fe& f) {
   reduce_columns(h, r0, r1, r2, r3, r4);
 }
 
+// The portable multiplication and squaring are real (not inlined) functions: inlined
+// into the few thousand call sites of a verification, GCC's register allocation of the
+// 128-bit column sums degrades and the whole verification ran 40% slower.
+inline __attribute__((noinline)) void mul(fe& h, const fe& f, const fe& g) { mul_body(h, f, g); }
+inline __attribute__((noinline)) void sq(fe& h, const fe& f) { sq_body(h, f); }
+
+// A field path as a type: the point formulas and the verification kernel are templates
+// over it, so each path gets its own compiled copy (field_paths.h).
+struct PortableField {
+  static constexpr const char* name = "portable";
+  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_inline::mul(h, f, g); }
+  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_inline::sq(h, f); }
+};
+
 // h = f^(2^n), n >= 1.
+template <class F = PortableField>
 LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) {
-  sq(h, f);
-  for (int i = 1; i < n; ++i) sq(h, h);
+  F::sq(h, f);
+  for (int i = 1; i < n; ++i) F::sq(h, h);
 }
 
 // Returns z^(2^250 - 1) and z^11 (needed by inversion), with the usual chain of
 // 250 squarings and 11 multiplications shared by invert and pow22523.
+template <class F = PortableField>
 LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
   fe t0, t1, t2, z9, z_5, z_10, z_20, z_50, z_100;
-  sq(t0, z);              // z^2
-  sqn(t1, t0, 2);         // z^8
-  mul(z9, z, t1);         // z^9
-  mul(z11, t0, z9);       // z^11
-  sq(t2, z11);            // z^22
-  mul(z_5, z9, t2);       // z^(2^5 - 1)
-  sqn(t0, z_5, 5);
-  mul(z_10, t0, z_5);     // 2^10 - 1
-  sqn(t0, z_10, 10);
-  mul(z_20, t0, z_10);    // 2^20 - 1
-  sqn(t0, z_20, 20);
-  mul(t0, t0, z_20);      // 2^40 - 1
-  sqn(t0, t0, 10);
-  mul(z_50, t0, z_10);    // 2^50 - 1
-  sqn(t0, z_50, 50);
-  mul(z_100, t0, z_50);   // 2^100 - 1
-  sqn(t0, z_100, 100);
-  mul(t0, t0, z_100);     // 2^200 - 1
-  sqn(t0, t0, 50);
-  mul(z250, t0, z_50);    // 2^250 - 1
+  F::sq(t0, z);              // z^2
+  sqn<F>(t1, t0, 2);         // z^8
+  F::mul(z9, z, t1);         // z^9
+  F::mul(z11, t0, z9);       // z^11
+  F::sq(t2, z11);            // z^22
+  F::mul(z_5, z9, t2);       // z^(2^5 - 1)
+  sqn<F>(t0, z_5, 5);
+  F::mul(z_10, t0, z_5);     // 2^10 - 1
+  sqn<F>(t0, z_10, 10);
+  F::mul(z_20, t0, z_10);    // 2^20 - 1
+  sqn<F>(t0, z_20, 20);
+  F::mul(t0, t0, z_20);      // 2^40 - 1
+  sqn<F>(t0, t0, 10);
+  F::mul(z_50, t0, z_10);    // 2^50 - 1
+  sqn<F>(t0, z_50, 50);
+  F::mul(z_100, t0, z_50);   // 2^100 - 1
+  sqn<F>(t0, z_100, 100);
+  F::mul(t0, t0, z_100);     // 2^200 - 1
+  sqn<F>(t0, t0, 50);
+  F::mul(z250, t0, z_50);    // 2^250 - 1
 }
 
 // out = z^(p - 2) = z^(2^255 - 21); 0 maps to 0.
+template <class F = PortableField>
 LC_ALWAYS_INLINE void invert(fe& out, const fe& z) {
   fe z250, z11;
-  pow_2_250_1(z250, z11, z);
-  sqn(z250, z250, 5);     // 2^255 - 32
-  mul(out, z250, z11);    // 2^255 - 21
+  pow_2_250_1<F>(z250, z11, z);
+  sqn<F>(z250, z250, 5);     // 2^255 - 32
+  F::mul(out, z250, z11);    // 2^255 - 21
 }
 
 // out = z^((p - 5) / 8) = z^(2^252 - 3), the exponent of the square root in decompression.
+template <class F = PortableField>
 LC_ALWAYS_INLINE void pow22523(fe& out, const fe& z) {
   fe z250, z11;
-  pow_2_250_1(z250, z11, z);
-  sqn(z250, z250, 2);     // 2^252 - 4
-  mul(out, z250, z);      // 2^252 - 3
+  pow_2_250_1<F>(z250, z11, z);
+  sqn<F>(z250, z250, 2);     // 2^252 - 4
+  F::mul(out, z250, z);      // 2^252 - 3
 }
 
 // Canonical 32-byte encoding of any h with limbs < 2^63.

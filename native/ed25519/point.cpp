@@ -8,6 +8,7 @@ namespace ledger_core {
 
 namespace fi = fe_inline;
 namespace gi = ge_inline;
+using PF = fe_inline::PortableField;
 
 namespace ge_inline {
 
@@ -56,7 +57,7 @@ ge_p3 compute_basepoint() {
   uint8_t encoding[32];
   fi::tobytes(encoding, four);
   ge_p3 b;
-  gi::decompress_strict(b, encoding, gi::curve_constants());
+  gi::decompress_strict<PF>(b, encoding, gi::curve_constants());
   return b;
 }
 
@@ -70,13 +71,13 @@ BaseTable* compute_base_table() {
   ge_p3 multiples[BASE_TABLE_COUNT];
   multiples[0] = ge_basepoint();
   ge_p3 twice;
-  gi::dbl_p3(twice, multiples[0]);
+  gi::dbl_p3<PF>(twice, multiples[0]);
   ge_cached twice_cached;
-  gi::to_cached(twice_cached, twice, k);
+  gi::to_cached<PF>(twice_cached, twice, k);
   for (size_t i = 1; i < BASE_TABLE_COUNT; ++i) {
     gi::ge_p1p1 t;
-    gi::add_cached(t, multiples[i - 1], twice_cached);
-    gi::p1p1_to_p3(multiples[i], t);
+    gi::add_cached<PF>(t, multiples[i - 1], twice_cached);
+    gi::p1p1_to_p3<PF>(multiples[i], t);
   }
   ge_to_precomp_batch(table.odd, multiples, BASE_TABLE_COUNT);
   return &table;
@@ -93,30 +94,30 @@ void ge_identity(ge_p3& h) { gi::identity(h); }
 bool ge_is_identity(const ge_p3& p) { return gi::is_identity(p); }
 
 bool ge_decompress_strict(ge_p3& out, const uint8_t in[32]) {
-  return gi::decompress_strict(out, in, gi::curve_constants());
+  return gi::decompress_strict<PF>(out, in, gi::curve_constants());
 }
 
-void ge_to_cached(ge_cached& r, const ge_p3& p) { gi::to_cached(r, p, gi::curve_constants()); }
+void ge_to_cached(ge_cached& r, const ge_p3& p) { gi::to_cached<PF>(r, p, gi::curve_constants()); }
 
 void ge_add(ge_p3& r, const ge_p3& p, const ge_cached& q) {
   gi::ge_p1p1 t;
-  gi::add_cached(t, p, q);
-  gi::p1p1_to_p3(r, t);
+  gi::add_cached<PF>(t, p, q);
+  gi::p1p1_to_p3<PF>(r, t);
 }
 
 void ge_sub(ge_p3& r, const ge_p3& p, const ge_cached& q) {
   gi::ge_p1p1 t;
-  gi::sub_cached(t, p, q);
-  gi::p1p1_to_p3(r, t);
+  gi::sub_cached<PF>(t, p, q);
+  gi::p1p1_to_p3<PF>(r, t);
 }
 
 void ge_add_precomp(ge_p3& r, const ge_p3& p, const ge_precomp& q) {
   gi::ge_p1p1 t;
-  gi::add_precomp(t, p, q);
-  gi::p1p1_to_p3(r, t);
+  gi::add_precomp<PF>(t, p, q);
+  gi::p1p1_to_p3<PF>(r, t);
 }
 
-void ge_double(ge_p3& r, const ge_p3& p) { gi::dbl_p3(r, p); }
+void ge_double(ge_p3& r, const ge_p3& p) { gi::dbl_p3<PF>(r, p); }
 
 void ge_neg(ge_p3& r, const ge_p3& p) {
   fe zero;
@@ -129,11 +130,11 @@ void ge_neg(ge_p3& r, const ge_p3& p) {
   fi::carry(r.T);
 }
 
-void ge_mul_by_cofactor(ge_p3& r, const ge_p3& p) { gi::mul_by_cofactor(r, p); }
+void ge_mul_by_cofactor(ge_p3& r, const ge_p3& p) { gi::mul_by_cofactor<PF>(r, p); }
 
 bool ge_is_small_order(const ge_p3& p) {
   ge_p3 q;
-  gi::mul_by_cofactor(q, p);
+  gi::mul_by_cofactor<PF>(q, p);
   return gi::is_identity(q);
 }
 

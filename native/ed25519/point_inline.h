@@ -41,17 +41,19 @@ struct CurveConstants {
 // loops take the reference once and pass it down.
 const CurveConstants& curve_constants();
 
+template <class F>
 LC_ALWAYS_INLINE void p1p1_to_p2(ge_p2& r, const ge_p1p1& p) {
-  fi::mul(r.X, p.X, p.T);
-  fi::mul(r.Y, p.Y, p.Z);
-  fi::mul(r.Z, p.Z, p.T);
+  F::mul(r.X, p.X, p.T);
+  F::mul(r.Y, p.Y, p.Z);
+  F::mul(r.Z, p.Z, p.T);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void p1p1_to_p3(ge_p3& r, const ge_p1p1& p) {
-  fi::mul(r.X, p.X, p.T);
-  fi::mul(r.Y, p.Y, p.Z);
-  fi::mul(r.Z, p.Z, p.T);
-  fi::mul(r.T, p.X, p.Y);
+  F::mul(r.X, p.X, p.T);
+  F::mul(r.Y, p.Y, p.Z);
+  F::mul(r.Z, p.Z, p.T);
+  F::mul(r.T, p.X, p.Y);
 }
 
 LC_ALWAYS_INLINE void p3_to_p2(ge_p2& r, const ge_p3& p) {
@@ -62,14 +64,15 @@ LC_ALWAYS_INLINE void p3_to_p2(ge_p2& r, const ge_p3& p) {
 
 // 2 p for a = -1 (dbl-2008-hwcd): XX = X^2, YY = Y^2, ZZ2 = 2 Z^2, AA = (X + Y)^2;
 // result x = (AA - YY - XX) / (YY - XX), y = (YY + XX) / (ZZ2 - YY + XX).
+template <class F>
 LC_ALWAYS_INLINE void dbl(ge_p1p1& r, const ge_p2& p) {
   fe xx, yy, zz2, s;
-  fi::sq(xx, p.X);
-  fi::sq(yy, p.Y);
-  fi::sq(zz2, p.Z);
+  F::sq(xx, p.X);
+  F::sq(yy, p.Y);
+  F::sq(zz2, p.Z);
   fi::add_nc(zz2, zz2, zz2);        // < 2^53
   fi::add_nc(s, p.X, p.Y);          // < 2^53
-  fi::sq(s, s);
+  F::sq(s, s);
   fi::add_nc(r.Y, yy, xx);          // < 2^53, and < 2^53 - 76 as sub_nc's g below
   fi::sub_nc(r.Z, yy, xx);          // < 2^54
   fi::sub_nc(r.X, s, r.Y);          // < 2^54
@@ -78,14 +81,15 @@ LC_ALWAYS_INLINE void dbl(ge_p1p1& r, const ge_p2& p) {
 }
 
 // p + q (add-2008-hwcd-3 with k = 2d folded into the cached T).
+template <class F>
 LC_ALWAYS_INLINE void add_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q) {
   fe a, b, c, zz;
   fi::add_nc(a, p.Y, p.X);
   fi::sub_nc(b, p.Y, p.X);
-  fi::mul(a, a, q.YplusX);
-  fi::mul(b, b, q.YminusX);
-  fi::mul(c, q.T2d, p.T);
-  fi::mul(zz, p.Z, q.Z);
+  F::mul(a, a, q.YplusX);
+  F::mul(b, b, q.YminusX);
+  F::mul(c, q.T2d, p.T);
+  F::mul(zz, p.Z, q.Z);
   fi::add_nc(zz, zz, zz);           // < 2^53
   fi::sub_nc(r.X, a, b);
   fi::add_nc(r.Y, a, b);
@@ -94,14 +98,15 @@ LC_ALWAYS_INLINE void add_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q)
 }
 
 // p - q: q negated is (Y - X, Y + X, Z, -2dT), so the cached halves swap and c changes sign.
+template <class F>
 LC_ALWAYS_INLINE void sub_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q) {
   fe a, b, c, zz;
   fi::add_nc(a, p.Y, p.X);
   fi::sub_nc(b, p.Y, p.X);
-  fi::mul(a, a, q.YminusX);
-  fi::mul(b, b, q.YplusX);
-  fi::mul(c, q.T2d, p.T);
-  fi::mul(zz, p.Z, q.Z);
+  F::mul(a, a, q.YminusX);
+  F::mul(b, b, q.YplusX);
+  F::mul(c, q.T2d, p.T);
+  F::mul(zz, p.Z, q.Z);
   fi::add_nc(zz, zz, zz);
   fi::sub_nc(r.X, a, b);
   fi::add_nc(r.Y, a, b);
@@ -109,13 +114,14 @@ LC_ALWAYS_INLINE void sub_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q)
   fi::add_nc(r.T, zz, c);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void add_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& q) {
   fe a, b, c, z2;
   fi::add_nc(a, p.Y, p.X);
   fi::sub_nc(b, p.Y, p.X);
-  fi::mul(a, a, q.yplusx);
-  fi::mul(b, b, q.yminusx);
-  fi::mul(c, q.xy2d, p.T);
+  F::mul(a, a, q.yplusx);
+  F::mul(b, b, q.yminusx);
+  F::mul(c, q.xy2d, p.T);
   fi::add_nc(z2, p.Z, p.Z);
   fi::sub_nc(r.X, a, b);
   fi::add_nc(r.Y, a, b);
@@ -123,13 +129,14 @@ LC_ALWAYS_INLINE void add_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& 
   fi::sub_nc(r.T, z2, c);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void sub_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& q) {
   fe a, b, c, z2;
   fi::add_nc(a, p.Y, p.X);
   fi::sub_nc(b, p.Y, p.X);
-  fi::mul(a, a, q.yminusx);
-  fi::mul(b, b, q.yplusx);
-  fi::mul(c, q.xy2d, p.T);
+  F::mul(a, a, q.yminusx);
+  F::mul(b, b, q.yplusx);
+  F::mul(c, q.xy2d, p.T);
   fi::add_nc(z2, p.Z, p.Z);
   fi::sub_nc(r.X, a, b);
   fi::add_nc(r.Y, a, b);
@@ -137,13 +144,14 @@ LC_ALWAYS_INLINE void sub_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& 
   fi::add_nc(r.T, z2, c);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void to_cached(ge_cached& r, const ge_p3& p, const CurveConstants& k) {
   fi::add_nc(r.YplusX, p.Y, p.X);
   fi::carry(r.YplusX);
   fi::sub_nc(r.YminusX, p.Y, p.X);
   fi::carry(r.YminusX);
   r.Z = p.Z;
-  fi::mul(r.T2d, p.T, k.d2);
+  F::mul(r.T2d, p.T, k.d2);
 }
 
 LC_ALWAYS_INLINE void identity(ge_p3& h) {
@@ -157,29 +165,32 @@ LC_ALWAYS_INLINE bool is_identity(const ge_p3& p) {
   return fi::iszero(p.X) && fi::equal(p.Y, p.Z);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void dbl_p3(ge_p3& r, const ge_p3& p) {
   ge_p2 q;
   ge_p1p1 t;
   p3_to_p2(q, p);
-  dbl(t, q);
-  p1p1_to_p3(r, t);
+  dbl<F>(t, q);
+  p1p1_to_p3<F>(r, t);
 }
 
+template <class F>
 LC_ALWAYS_INLINE void mul_by_cofactor(ge_p3& r, const ge_p3& p) {
   ge_p2 q;
   ge_p1p1 t;
   p3_to_p2(q, p);
-  dbl(t, q);
-  p1p1_to_p2(q, t);
-  dbl(t, q);
-  p1p1_to_p2(q, t);
-  dbl(t, q);
-  p1p1_to_p3(r, t);
+  dbl<F>(t, q);
+  p1p1_to_p2<F>(q, t);
+  dbl<F>(t, q);
+  p1p1_to_p2<F>(q, t);
+  dbl<F>(t, q);
+  p1p1_to_p3<F>(r, t);
 }
 
 // RFC 8032 §5.1.3, strict. With u = y^2 - 1 and v = d y^2 + 1, x^2 = u / v; the candidate
 // root is x = u v^3 (u v^7)^((p - 5) / 8), then v x^2 is u (x is a root), -u (x sqrt(-1) is
 // a root) or neither (y is not on the curve).
+template <class F>
 LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const CurveConstants& k) {
   fe y;
   fi::frombytes(y, in);
@@ -192,27 +203,27 @@ LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const 
 
   fe one, u, v, v3, vxx, x, t;
   fi::set_small(one, 1);
-  fi::sq(u, y);
-  fi::mul(v, u, k.d);
+  F::sq(u, y);
+  F::mul(v, u, k.d);
   fi::sub_nc(u, u, one);
   fi::carry(u);
   fi::add_nc(v, v, one);            // < 2^53, fine as a product input
-  fi::sq(v3, v);
-  fi::mul(v3, v3, v);               // v^3
-  fi::sq(x, v3);
-  fi::mul(x, x, v);
-  fi::mul(x, x, u);                 // u v^7
-  fi::pow22523(x, x);
-  fi::mul(x, x, v3);
-  fi::mul(x, x, u);                 // u v^3 (u v^7)^((p-5)/8)
+  F::sq(v3, v);
+  F::mul(v3, v3, v);               // v^3
+  F::sq(x, v3);
+  F::mul(x, x, v);
+  F::mul(x, x, u);                 // u v^7
+  fi::pow22523<F>(x, x);
+  F::mul(x, x, v3);
+  F::mul(x, x, u);                 // u v^3 (u v^7)^((p-5)/8)
 
-  fi::sq(vxx, x);
-  fi::mul(vxx, vxx, v);
+  F::sq(vxx, x);
+  F::mul(vxx, vxx, v);
   fi::sub_nc(t, vxx, u);
   if (!fi::iszero(t)) {
     fi::add_nc(t, vxx, u);
     if (!fi::iszero(t)) return false;  // u / v is not a square: not on the curve
-    fi::mul(x, x, k.sqrtm1);
+    F::mul(x, x, k.sqrtm1);
   }
   const bool x_is_zero = fi::iszero(x);
   if (x_is_zero && sign) return false;  // -0 is not an encoding
@@ -225,7 +236,7 @@ LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const 
   out.X = x;
   out.Y = y;
   fi::set_small(out.Z, 1);
-  fi::mul(out.T, x, y);
+  F::mul(out.T, x, y);
   return true;
 }
 

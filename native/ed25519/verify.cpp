@@ -12,11 +12,11 @@ namespace ed25519_paths {
 
 VerifyReason verify_points_portable(const ge_p3* prepared_A, const uint8_t public_key[32],
                                     const uint8_t signature[64], const uint8_t k[32]) {
-  return verify_inline::verify_points(prepared_A, public_key, signature, k);
+  return verify_inline::verify_points<fe_inline::PortableField>(prepared_A, public_key, signature, k);
 }
 
 void double_scalarmult_portable(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]) {
-  verify_inline::double_scalarmult(r, a, A, b, ge_inline::curve_constants());
+  verify_inline::double_scalarmult<fe_inline::PortableField>(r, a, A, b, ge_inline::curve_constants());
 }
 
 const FieldPath& portable_path() {

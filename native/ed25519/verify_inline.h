@@ -57,6 +57,7 @@ LC_ALWAYS_INLINE int wnaf(int8_t naf[kNafLen], const uint8_t s[32], int w) {
 }
 
 // r = [a]A + [b]B with the per-call table over A and the start-up table over B.
+template <class F>
 LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
                                         const uint8_t b[32], const gi::CurveConstants& k) {
   int8_t naf_a[kNafLen], naf_b[kNafLen];
@@ -71,15 +72,15 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
   {
     ge_p3 twice, cur = A;
-    gi::dbl_p3(twice, A);
+    gi::dbl_p3<F>(twice, A);
     ge_cached twice_cached;
-    gi::to_cached(twice_cached, twice, k);
-    gi::to_cached(odd_a[0], A, k);
+    gi::to_cached<F>(twice_cached, twice, k);
+    gi::to_cached<F>(odd_a[0], A, k);
     for (int i = 1; i < kTableACount; ++i) {
       gi::ge_p1p1 t;
-      gi::add_cached(t, cur, twice_cached);
-      gi::p1p1_to_p3(cur, t);
-      gi::to_cached(odd_a[i], cur, k);
+      gi::add_cached<F>(t, cur, twice_cached);
+      gi::p1p1_to_p3<F>(cur, t);
+      gi::to_cached<F>(odd_a[i], cur, k);
     }
   }
   const ge_precomp* odd_b = ge_base_odd_multiples();
@@ -91,43 +92,44 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   gi::ge_p1p1 t;
   ge_p3 u;
   for (int i = top; i >= 0; --i) {
-    gi::dbl(t, acc);
+    gi::dbl<F>(t, acc);
     const int da = naf_a[i], db = naf_b[i];
     if (da > 0) {
-      gi::p1p1_to_p3(u, t);
-      gi::add_cached(t, u, odd_a[da >> 1]);
+      gi::p1p1_to_p3<F>(u, t);
+      gi::add_cached<F>(t, u, odd_a[da >> 1]);
     } else if (da < 0) {
-      gi::p1p1_to_p3(u, t);
-      gi::sub_cached(t, u, odd_a[(-da) >> 1]);
+      gi::p1p1_to_p3<F>(u, t);
+      gi::sub_cached<F>(t, u, odd_a[(-da) >> 1]);
     }
     if (db > 0) {
-      gi::p1p1_to_p3(u, t);
-      gi::add_precomp(t, u, odd_b[db >> 1]);
+      gi::p1p1_to_p3<F>(u, t);
+      gi::add_precomp<F>(t, u, odd_b[db >> 1]);
     } else if (db < 0) {
-      gi::p1p1_to_p3(u, t);
-      gi::sub_precomp(t, u, odd_b[(-db) >> 1]);
+      gi::p1p1_to_p3<F>(u, t);
+      gi::sub_precomp<F>(t, u, odd_b[(-db) >> 1]);
     }
-    if (i > 0) gi::p1p1_to_p2(acc, t);
+    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
   }
-  gi::p1p1_to_p3(r, t);
+  gi::p1p1_to_p3<F>(r, t);
 }
 
 // Rules 2 to 4 of verify.h, given S canonical and k = H(R || A || M) mod L.
 // prepared_A is null, or A already decoded and checked (rules 2 and 3 for A).
+template <class F>
 LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8_t public_key[32],
                                             const uint8_t signature[64], const uint8_t k_scalar[32]) {
   const gi::CurveConstants& k = gi::curve_constants();
   ge_p3 A;
   if (prepared_A != nullptr) {
     A = *prepared_A;
-  } else if (!gi::decompress_strict(A, public_key, k)) {
+  } else if (!gi::decompress_strict<F>(A, public_key, k)) {
     return VerifyReason::non_canonical_point;
   }
   ge_p3 R;
-  if (!gi::decompress_strict(R, signature, k)) return VerifyReason::non_canonical_point;
+  if (!gi::decompress_strict<F>(R, signature, k)) return VerifyReason::non_canonical_point;
   if (prepared_A == nullptr) {
     ge_p3 a8;
-    gi::mul_by_cofactor(a8, A);
+    gi::mul_by_cofactor<F>(a8, A);
     if (gi::is_identity(a8)) return VerifyReason::small_order_key;
   }
 
@@ -140,15 +142,15 @@ LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8
   fi::sub_nc(neg_A.T, zero, A.T);
   fi::carry(neg_A.T);
   ge_p3 q;
-  double_scalarmult(q, k_scalar, neg_A, signature + 32, k);
+  double_scalarmult<F>(q, k_scalar, neg_A, signature + 32, k);
 
   // [8](Q - R) == identity.
   ge_cached r_cached;
-  gi::to_cached(r_cached, R, k);
+  gi::to_cached<F>(r_cached, R, k);
   gi::ge_p1p1 t;
-  gi::sub_cached(t, q, r_cached);
-  gi::p1p1_to_p3(q, t);
-  gi::mul_by_cofactor(q, q);
+  gi::sub_cached<F>(t, q, r_cached);
+  gi::p1p1_to_p3<F>(q, t);
+  gi::mul_by_cofactor<F>(q, q);
   return gi::is_identity(q) ? VerifyReason::ok : VerifyReason::equation_failed;
 }
 
