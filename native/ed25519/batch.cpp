@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
-#include <unordered_map>
 #include <vector>
 
 #include "common/thread_pool.h"
@@ -38,15 +37,6 @@ uint64_t load64(const uint8_t* p) {
   return x;
 }
 
-struct KeyBytes {
-  uint8_t b[32];
-  bool operator==(const KeyBytes& o) const { return std::memcmp(b, o.b, 32) == 0; }
-};
-
-struct KeyBytesHash {
-  size_t operator()(const KeyBytes& k) const { return size_t(load64(k.b + 16) * 0x9e3779b97f4a7c15ULL); }
-};
-
 // An item that passed the per-item checks and waits for an equation.
 struct Pending {
   ge_p3 R;
@@ -69,8 +59,11 @@ class Chunk {
     std::vector<uint8_t> random(16 * n);
     if (n && !os_random(random.data(), random.size())) return Status::internal;
     pending_.reserve(n);
-    std::unordered_map<KeyBytes, uint32_t, KeyBytesHash> key_ids;
-    key_ids.reserve(n);
+    // Key merging: an open-addressing table from key bytes to a key id (slot value id + 1).
+    size_t table_size = 16;
+    while (table_size < 2 * n) table_size <<= 1;
+    std::vector<uint32_t> table(table_size, 0);
+    std::vector<const uint8_t*> key_bytes;
     for (size_t i = begin_; i < end_; ++i) {
       const uint8_t* pk = pks_ + 32 * i;
       const uint8_t* sig = sigs_ + 64 * i;
@@ -78,18 +71,19 @@ class Chunk {
         reasons_[i] = uint8_t(VerifyReason::non_canonical_s);
         continue;
       }
-      KeyBytes kb;
-      std::memcpy(kb.b, pk, 32);
-      auto found = key_ids.find(kb);
+      size_t slot = size_t(load64(pk + 16) * 0x9e3779b97f4a7c15ULL) & (table_size - 1);
+      while (table[slot] && std::memcmp(key_bytes[table[slot] - 1], pk, 32) != 0)
+        slot = (slot + 1) & (table_size - 1);
       uint32_t key_id;
-      if (found == key_ids.end()) {
+      if (!table[slot]) {
         DecodedKey decoded;
         keycache_get(pk, &decoded);
         key_id = uint32_t(keys_.size());
         keys_.push_back(decoded);
-        key_ids.emplace(kb, key_id);
+        key_bytes.push_back(pk);
+        table[slot] = key_id + 1;
       } else {
-        key_id = found->second;
+        key_id = table[slot] - 1;
       }
       const DecodedKey& key = keys_[key_id];
       if (!key.canonical) {
@@ -163,10 +157,11 @@ class Chunk {
   // unit_coefficients every z is 1: for one item that is exactly its own cofactored
   // equation, no randomness involved.
   Status equation(const std::vector<uint32_t>& group, bool unit_coefficients, bool* ok) {
-    std::vector<ge_p3> points;
-    std::vector<Scalar> scalars;
-    points.reserve(2 * group.size());
-    scalars.reserve(2 * group.size());
+    // Kept per thread between calls (no fresh pages per batch); equation() never nests.
+    thread_local std::vector<ge_p3> points;
+    thread_local std::vector<Scalar> scalars;
+    points.clear();
+    scalars.clear();
     ScalarAcc s_acc;
     sc_acc_zero(s_acc);
     std::vector<uint32_t> touched;

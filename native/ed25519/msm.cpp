@@ -14,6 +14,16 @@ constexpr unsigned kShortBits = 128;  // the batch's z_i are 128-bit
 
 // Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
 // Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
+// Per-thread scratch vectors that keep their capacity between calls: a batch allocates
+// megabytes per MSM, and fresh pages cost a fault each. Slot tells two uses apart; callers
+// never hold the same slot twice at once (no recursion through these functions).
+template <class T, int Slot>
+std::vector<T>& scratch(size_t n) {
+  thread_local std::vector<T> v;
+  v.resize(n);
+  return v;
+}
+
 unsigned wnaf(int8_t* naf, const Scalar& s, int w) {
   // Work on a copy with one spare limb: adding back a negative digit may carry up.
   uint64_t x[5] = {s.v[0], s.v[1], s.v[2], s.v[3], 0};
@@ -85,10 +95,10 @@ void add_digit(ge_p3& acc, const ge_precomp* table, int d) {
 
 Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
               size_t n) {
-  std::vector<int8_t> nafs((n + 1) * (kMaxBits + 1));
+  std::vector<int8_t>& nafs = scratch<int8_t, 0>((n + 1) * (kMaxBits + 1));
   std::vector<unsigned> tops(n + 1);
-  std::vector<ge_p3> odd(n * kPointTable);
-  std::vector<ge_precomp> tables(n * kPointTable);
+  std::vector<ge_p3>& odd = scratch<ge_p3, 0>(n * kPointTable);
+  std::vector<ge_precomp>& tables = scratch<ge_precomp, 0>(n * kPointTable);
   unsigned top = 0;
   for (size_t i = 0; i < n; ++i) {
     tops[i] = wnaf(&nafs[i * (kMaxBits + 1)], scalars[i], kPointWindow);
@@ -159,10 +169,11 @@ double pippenger_cost(const unsigned* bits, size_t n, unsigned c) {
     adds += w;
     wmax = std::max(wmax, w);
   }
-  // Bucket sums: two additions per bucket (the second with a cached conversion);
-  // doublings cost about 0.8 of an addition.
-  adds += double(wmax) * double(size_t(1) << (c - 1)) * 2.3;
-  adds += 0.8 * double(wmax) * c;
+  // A bucket addition ~1.1 (scattered buckets miss the cache); bucket sums are two
+  // general additions and two conversions per bucket, ~3; a doubling ~0.95.
+  adds *= 1.1;
+  adds += double(wmax) * double(size_t(1) << (c - 1)) * 3.0;
+  adds += 0.95 * double(wmax) * c;
   return adds;
 }
 
@@ -197,8 +208,8 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
     ge_identity(r);
     return Status::ok;
   }
-  std::vector<ge_p3> sorted(m);
-  std::vector<int16_t> digits(m * wmax);
+  std::vector<ge_p3>& sorted = scratch<ge_p3, 0>(m);
+  std::vector<int16_t>& digits = scratch<int16_t, 0>(m * wmax);
   std::vector<size_t> active(wmax, 0);  // active[w]: terms with more than w windows
   for (size_t k = 0; k < m; ++k) {
     size_t i = order[k];
@@ -208,13 +219,11 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
     signed_digits(&digits[k * wmax], s, c, w);
     for (unsigned j = 0; j < w; ++j) active[j] = k + 1;
   }
-  std::vector<ge_precomp> pre(m);
+  std::vector<ge_precomp>& pre = scratch<ge_precomp, 0>(m);
   ge_to_precomp_batch(pre.data(), sorted.data(), m);
-  sorted.clear();
-  sorted.shrink_to_fit();
 
   const size_t bucket_count = size_t(1) << (c - 1);
-  std::vector<ge_p3> buckets(bucket_count);
+  std::vector<ge_p3>& buckets = scratch<ge_p3, 1>(bucket_count);
   ge_identity(r);
   for (unsigned w = wmax; w-- > 0;) {
     for (unsigned k = 0; k < c; ++k) {
@@ -264,14 +273,16 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
   return Status::ok;
 }
 
-// Cost models in point additions (a doubling ~0.95 of one, bringing a point to affine
-// form ~1.3), calibrated with bench/bench_verify.py --crossover.
+// Cost models in point additions, calibrated against bench/bench_verify.py's crossover
+// measurement: a Straus digit costs ~1.4 additions (the table entry is negated and
+// copied on the fly, tables miss the cache), a table ~20 (7 additions, a doubling and the
+// shared affine conversion); a doubling ~0.95.
 double straus_cost(const unsigned* bits, size_t n, unsigned b_bits) {
   unsigned top = b_bits;
-  double adds = b_bits / double(BASE_WNAF_WIDTH + 1);
+  double adds = 1.4 * b_bits / double(BASE_WNAF_WIDTH + 1);
   for (size_t i = 0; i < n; ++i) {
     top = std::max(top, bits[i]);
-    adds += kPointTable * (1.0 + 1.3) + bits[i] / double(kPointWindow + 1);
+    adds += 20.0 + 1.4 * bits[i] / double(kPointWindow + 1);
   }
   return adds + 0.95 * top;
 }
@@ -280,7 +291,7 @@ double pippenger_total_cost(const unsigned* bits, size_t n, unsigned b_bits) {
   std::vector<unsigned> all(bits, bits + n);
   all.push_back(b_bits);
   unsigned c = pick_window(all.data(), all.size());
-  return pippenger_cost(all.data(), all.size(), c) + 1.3 * double(n + 1);
+  return pippenger_cost(all.data(), all.size(), c) + 1.5 * double(n + 1);
 }
 
 MsmMethod choose(const unsigned* bits, size_t n, unsigned b_bits) {
@@ -308,19 +319,17 @@ Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
   size_t short_count = 0;
   for (size_t i = 0; i < count; ++i) short_count += sc_bit_length(scalars[i]) <= kShortBits;
   if (short_count == 0 || short_count == count) return run(method, r, b_scalar, scalars, points, count);
-  std::vector<ge_p3> short_points, long_points;
-  std::vector<Scalar> short_scalars, long_scalars;
-  short_points.reserve(short_count);
-  short_scalars.reserve(short_count);
-  long_points.reserve(count - short_count);
-  long_scalars.reserve(count - short_count);
-  for (size_t i = 0; i < count; ++i) {
+  std::vector<ge_p3>& short_points = scratch<ge_p3, 2>(short_count);
+  std::vector<Scalar>& short_scalars = scratch<Scalar, 2>(short_count);
+  std::vector<ge_p3>& long_points = scratch<ge_p3, 3>(count - short_count);
+  std::vector<Scalar>& long_scalars = scratch<Scalar, 3>(count - short_count);
+  for (size_t i = 0, s = 0, l = 0; i < count; ++i) {
     if (sc_bit_length(scalars[i]) <= kShortBits) {
-      short_points.push_back(points[i]);
-      short_scalars.push_back(scalars[i]);
+      short_points[s] = points[i];
+      short_scalars[s++] = scalars[i];
     } else {
-      long_points.push_back(points[i]);
-      long_scalars.push_back(scalars[i]);
+      long_points[l] = points[i];
+      long_scalars[l++] = scalars[i];
     }
   }
   Scalar zero;
