@@ -17,11 +17,23 @@
 namespace ledger_core {
 namespace ed25519_paths {
 
+// The half-size form of the verification equation (verify_inline.h explains it).
+struct HalfScalars {
+  uint8_t a[32];     // |c0|, < 2^128
+  bool a_negated;    // the A term is -[c0]A: true when c0 >= 0 (add [|c0|](-A))
+  uint8_t r[32];     // |c1|, < 2^128
+  bool r_negated;    // likewise for the R term, -[c1]R
+  uint8_t b_lo[32];  // w mod 2^128, w = c1 S mod L
+  uint8_t b_hi[32];  // w >> 128
+};
+
 struct FieldPath {
   const char* name;
-  // Rules 2-4 of verify.h for S already known canonical and k = H(R || A || M) mod L.
+  // Rules 2-4 of verify.h for S already known canonical and k = H(R || A || M) mod L;
+  // half, when not null, is the half-size form of the same equation.
   VerifyReason (*verify_points)(const ge_p3* prepared_A, const uint8_t public_key[32],
-                                const uint8_t signature[64], const uint8_t k[32]);
+                                const uint8_t signature[64], const uint8_t k[32],
+                                const HalfScalars* half);
   void (*double_scalarmult)(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]);
 };
 

@@ -65,11 +65,14 @@ struct BaseTable {
   ge_precomp odd[BASE_TABLE_COUNT];
 };
 
-BaseTable* compute_base_table() {
-  static BaseTable table;
+// The odd multiples P, 3P, ..., (2 BASE_TABLE_COUNT - 1) P of P = [2^shift]B.
+BaseTable* compute_base_table(int shift) {
+  static BaseTable tables[2];  // [0]: B, [1]: B128; each built once under its caller's static
+  BaseTable* table = &tables[shift == 0 ? 0 : 1];
   const gi::CurveConstants& k = gi::curve_constants();
   ge_p3 multiples[BASE_TABLE_COUNT];
   multiples[0] = ge_basepoint();
+  for (int i = 0; i < shift; ++i) gi::dbl_p3<PF>(multiples[0], multiples[0]);
   ge_p3 twice;
   gi::dbl_p3<PF>(twice, multiples[0]);
   ge_cached twice_cached;
@@ -79,13 +82,16 @@ BaseTable* compute_base_table() {
     gi::add_cached<PF>(t, multiples[i - 1], twice_cached);
     gi::p1p1_to_p3<PF>(multiples[i], t);
   }
-  ge_to_precomp_batch(table.odd, multiples, BASE_TABLE_COUNT);
-  return &table;
+  ge_to_precomp_batch(table->odd, multiples, BASE_TABLE_COUNT);
+  return table;
 }
 
 // Builds the tables while the library loads, so that no verification pays for them.
 struct WarmTables {
-  WarmTables() { (void)ge_base_odd_multiples(); }
+  WarmTables() {
+    (void)ge_base_odd_multiples();
+    (void)ge_base128_odd_multiples();
+  }
 } warm_tables;
 
 }  // namespace
@@ -163,7 +169,12 @@ const ge_p3& ge_basepoint() {
 }
 
 const ge_precomp* ge_base_odd_multiples() {
-  static const BaseTable* table = compute_base_table();
+  static const BaseTable* table = compute_base_table(0);
+  return table->odd;
+}
+
+const ge_precomp* ge_base128_odd_multiples() {
+  static const BaseTable* table = compute_base_table(128);
   return table->odd;
 }
 

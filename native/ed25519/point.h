@@ -75,5 +75,8 @@ void ge_to_precomp_batch(ge_precomp* out, const ge_p3* in, size_t n);
 constexpr int BASE_WNAF_WIDTH = 8;
 constexpr size_t BASE_TABLE_COUNT = size_t(1) << (BASE_WNAF_WIDTH - 2);
 const ge_precomp* ge_base_odd_multiples();
+// The same for B128 = [2^128]B: single verification splits a 253-bit scalar of B into two
+// 128-bit halves, w = w_lo + 2^128 w_hi, and adds [w_lo]B + [w_hi]B128.
+const ge_precomp* ge_base128_odd_multiples();
 
 }  // namespace ledger_core

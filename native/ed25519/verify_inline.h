@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "ed25519/field_paths.h"
 #include "ed25519/point_inline.h"
 #include "ed25519/verify.h"
 
@@ -56,6 +57,45 @@ LC_ALWAYS_INLINE int wnaf(int8_t naf[kNafLen], const uint8_t s[32], int w) {
   return top;
 }
 
+// out = P, 3P, 5P, ..., (2 kTableACount - 1) P.
+template <class F>
+LC_ALWAYS_INLINE void odd_multiples(ge_cached out[kTableACount], const ge_p3& P, const gi::CurveConstants& k) {
+  ge_p3 twice, cur = P;
+  gi::dbl_p3<F>(twice, P);
+  ge_cached twice_cached;
+  gi::to_cached<F>(twice_cached, twice, k);
+  gi::to_cached<F>(out[0], P, k);
+  for (int i = 1; i < kTableACount; ++i) {
+    gi::ge_p1p1 t;
+    gi::add_cached<F>(t, cur, twice_cached);
+    gi::p1p1_to_p3<F>(cur, t);
+    gi::to_cached<F>(out[i], cur, k);
+  }
+}
+
+// Adds digit d (odd or zero) of a cached table to the doubling result t.
+template <class F>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_cached* odd) {
+  if (d > 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::add_cached<F>(t, u, odd[d >> 1]);
+  } else if (d < 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::sub_cached<F>(t, u, odd[(-d) >> 1]);
+  }
+}
+
+template <class F>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_precomp* odd) {
+  if (d > 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::add_precomp<F>(t, u, odd[d >> 1]);
+  } else if (d < 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::sub_precomp<F>(t, u, odd[(-d) >> 1]);
+  }
+}
+
 // r = [a]A + [b]B with the per-call table over A and the start-up table over B.
 template <class F>
 LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
@@ -70,19 +110,7 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   }
 
   ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
-  {
-    ge_p3 twice, cur = A;
-    gi::dbl_p3<F>(twice, A);
-    ge_cached twice_cached;
-    gi::to_cached<F>(twice_cached, twice, k);
-    gi::to_cached<F>(odd_a[0], A, k);
-    for (int i = 1; i < kTableACount; ++i) {
-      gi::ge_p1p1 t;
-      gi::add_cached<F>(t, cur, twice_cached);
-      gi::p1p1_to_p3<F>(cur, t);
-      gi::to_cached<F>(odd_a[i], cur, k);
-    }
-  }
+  odd_multiples<F>(odd_a, A, k);
   const ge_precomp* odd_b = ge_base_odd_multiples();
 
   gi::ge_p2 acc;
@@ -93,21 +121,79 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   ge_p3 u;
   for (int i = top; i >= 0; --i) {
     gi::dbl<F>(t, acc);
-    const int da = naf_a[i], db = naf_b[i];
-    if (da > 0) {
-      gi::p1p1_to_p3<F>(u, t);
-      gi::add_cached<F>(t, u, odd_a[da >> 1]);
-    } else if (da < 0) {
-      gi::p1p1_to_p3<F>(u, t);
-      gi::sub_cached<F>(t, u, odd_a[(-da) >> 1]);
-    }
-    if (db > 0) {
-      gi::p1p1_to_p3<F>(u, t);
-      gi::add_precomp<F>(t, u, odd_b[db >> 1]);
-    } else if (db < 0) {
-      gi::p1p1_to_p3<F>(u, t);
-      gi::sub_precomp<F>(t, u, odd_b[(-db) >> 1]);
-    }
+    add_digit<F>(t, u, naf_a[i], odd_a);
+    add_digit<F>(t, u, naf_b[i], odd_b);
+    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
+  }
+  gi::p1p1_to_p3<F>(r, t);
+}
+
+// The cofactored equation rewritten with half-size scalars (Pornin, "Optimized lattice
+// basis reduction in dimension 2, and fast Schnorr and EdDSA signature verification",
+// 2020): with small c0, c1 (|c0|, |c1| < 2^127) such that c0 = c1 k mod L, and
+// w = c1 S mod L = w_lo + 2^128 w_hi,
+//   [8]([S]B - R - [k]A) = 0   <=>   [8]([w_lo]B + [w_hi]B128 - [c1]R - [c0]A) = 0
+// (c1 is invertible mod L and [8] maps everything into the subgroup of order L). Four
+// scalars of 128 bits share 128 doublings instead of two of 253 sharing 253.
+using ed25519_paths::HalfScalars;
+
+template <class F>
+LC_ALWAYS_INLINE void negate_point(ge_p3& r, const ge_p3& p) {
+  fe zero;
+  fi::set_small(zero, 0);
+  r.Y = p.Y;
+  r.Z = p.Z;
+  fi::sub_nc(r.X, zero, p.X);
+  fi::carry(r.X);
+  fi::sub_nc(r.T, zero, p.T);
+  fi::carry(r.T);
+}
+
+// r = [h.a](+-A) + [h.r](+-R) + [h.b_lo]B + [h.b_hi]B128.
+template <class F>
+LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p3& A, const ge_p3& R,
+                                      const gi::CurveConstants& k) {
+  int8_t naf_a[kNafLen], naf_r[kNafLen], naf_lo[kNafLen], naf_hi[kNafLen];
+  int top = wnaf(naf_a, h.a, kWidthA);
+  int t2 = wnaf(naf_r, h.r, kWidthA);
+  top = t2 > top ? t2 : top;
+  t2 = wnaf(naf_lo, h.b_lo, BASE_WNAF_WIDTH);
+  top = t2 > top ? t2 : top;
+  t2 = wnaf(naf_hi, h.b_hi, BASE_WNAF_WIDTH);
+  top = t2 > top ? t2 : top;
+  if (top < 0) {
+    gi::identity(r);
+    return;
+  }
+  ge_p3 signed_point;
+  ge_cached odd_a[kTableACount], odd_r[kTableACount];
+  if (h.a_negated) {
+    negate_point<F>(signed_point, A);
+    odd_multiples<F>(odd_a, signed_point, k);
+  } else {
+    odd_multiples<F>(odd_a, A, k);
+  }
+  if (h.r_negated) {
+    negate_point<F>(signed_point, R);
+    odd_multiples<F>(odd_r, signed_point, k);
+  } else {
+    odd_multiples<F>(odd_r, R, k);
+  }
+  const ge_precomp* odd_lo = ge_base_odd_multiples();
+  const ge_precomp* odd_hi = ge_base128_odd_multiples();
+
+  gi::ge_p2 acc;
+  fi::set_small(acc.X, 0);
+  fi::set_small(acc.Y, 1);
+  fi::set_small(acc.Z, 1);
+  gi::ge_p1p1 t;
+  ge_p3 u;
+  for (int i = top; i >= 0; --i) {
+    gi::dbl<F>(t, acc);
+    add_digit<F>(t, u, naf_a[i], odd_a);
+    add_digit<F>(t, u, naf_r[i], odd_r);
+    add_digit<F>(t, u, naf_lo[i], odd_lo);
+    add_digit<F>(t, u, naf_hi[i], odd_hi);
     if (i > 0) gi::p1p1_to_p2<F>(acc, t);
   }
   gi::p1p1_to_p3<F>(r, t);
@@ -115,9 +201,12 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
 
 // Rules 2 to 4 of verify.h, given S canonical and k = H(R || A || M) mod L.
 // prepared_A is null, or A already decoded and checked (rules 2 and 3 for A).
+// half is null (then Q = [S]B - [k]A is compared with R), or the half-size form of the
+// same equation (HalfScalars) computed from k and S.
 template <class F>
 LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8_t public_key[32],
-                                            const uint8_t signature[64], const uint8_t k_scalar[32]) {
+                                            const uint8_t signature[64], const uint8_t k_scalar[32],
+                                            const HalfScalars* half) {
   const gi::CurveConstants& k = gi::curve_constants();
   ge_p3 A;
   if (prepared_A != nullptr) {
@@ -133,23 +222,20 @@ LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8
     if (gi::is_identity(a8)) return VerifyReason::small_order_key;
   }
 
-  // Q = [S]B - [k]A = [k](-A) + [S]B.
-  ge_p3 neg_A = A;
-  fe zero;
-  fi::set_small(zero, 0);
-  fi::sub_nc(neg_A.X, zero, A.X);
-  fi::carry(neg_A.X);
-  fi::sub_nc(neg_A.T, zero, A.T);
-  fi::carry(neg_A.T);
   ge_p3 q;
-  double_scalarmult<F>(q, k_scalar, neg_A, signature + 32, k);
-
-  // [8](Q - R) == identity.
-  ge_cached r_cached;
-  gi::to_cached<F>(r_cached, R, k);
-  gi::ge_p1p1 t;
-  gi::sub_cached<F>(t, q, r_cached);
-  gi::p1p1_to_p3<F>(q, t);
+  if (half != nullptr) {
+    quad_scalarmult<F>(q, *half, A, R, k);  // the whole left side of the equation
+  } else {
+    // Q = [S]B - [k]A = [k](-A) + [S]B, then Q - R.
+    ge_p3 neg_A;
+    negate_point<F>(neg_A, A);
+    double_scalarmult<F>(q, k_scalar, neg_A, signature + 32, k);
+    ge_cached r_cached;
+    gi::to_cached<F>(r_cached, R, k);
+    gi::ge_p1p1 t;
+    gi::sub_cached<F>(t, q, r_cached);
+    gi::p1p1_to_p3<F>(q, t);
+  }
   gi::mul_by_cofactor<F>(q, q);
   return gi::is_identity(q) ? VerifyReason::ok : VerifyReason::equation_failed;
 }
