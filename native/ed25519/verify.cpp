@@ -160,8 +160,17 @@ bool reduce_basis(const uint64_t k[4], u128& c0_mag, bool& c0_negative, u128& c1
     const bool p_negative = (p.w[n - 1] >> 63) != 0;
     // u -= v << s when p > 0, u += v << s when p < 0:
     // N(u) += N(v) << 2s  -+  p << (s + 1);  p -+= N(v) << s.
-    add_shifted(*NU, *NV, 2 * s, false, n);
-    add_shifted(*NU, p, s + 1, !p_negative, n);
+    {
+      const unsigned q2 = (2 * s) / 64, b2 = (2 * s) % 64, q1 = (s + 1) / 64, b1 = (s + 1) % 64;
+      __int128 acc = 0;  // signed: N(u) + (N(v) << 2s) -+ (p << (s + 1)), in one pass
+      for (int i = 0; i < n; ++i) {
+        acc += __int128(u128(NU->w[i])) + __int128(u128(shifted_limb(*NV, i, q2, b2)));
+        const __int128 pl = __int128(u128(shifted_limb(p, i, q1, b1)));
+        acc = p_negative ? acc + pl : acc - pl;
+        NU->w[i] = uint64_t(acc);
+        acc >>= 64;
+      }
+    }
     add_shifted(p, *NV, s, !p_negative, n);
     if (!p_negative) {
       u0 -= shl128(v0, s);

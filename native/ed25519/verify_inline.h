@@ -32,16 +32,30 @@ LC_ALWAYS_INLINE int wnaf(int8_t naf[kNafLen], const uint8_t s[32], int w) {
   std::memset(naf, 0, kNafLen);
   const uint64_t width = uint64_t(1) << w;
   const uint64_t mask = width - 1;
+  int bits = 0;  // bit length of s: past it (with no carry pending) every digit is zero
+  for (int i = 3; i >= 0; --i) {
+    if (x[i] != 0) {
+      bits = 64 * i + 64 - __builtin_clzll(x[i]);
+      break;
+    }
+  }
   uint64_t carry = 0;
   int top = -1;
   int pos = 0;
   while (pos < kNafLen) {
+    if (carry == 0 && pos >= bits) break;
     const int idx = pos >> 6, bit = pos & 63;
     uint64_t buf = x[idx] >> bit;
     if (bit + w > 64) buf |= x[idx + 1] << (64 - bit);  // idx < 4 here: bit 256 is the last pos
     const uint64_t window = carry + (buf & mask);
     if ((window & 1) == 0) {  // a zero digit; a pending carry moves up with it
-      pos += 1;
+      if (carry == 0) {
+        // Skip the whole run of zero bits in this limb at once.
+        const uint64_t rest = x[idx] >> bit;
+        pos += rest != 0 ? __builtin_ctzll(rest) : 64 - bit;
+      } else {
+        pos += 1;
+      }
       continue;
     }
     if (window < width / 2) {
