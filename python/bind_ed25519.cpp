@@ -144,7 +144,8 @@ void bind_ed25519(py::module_& m) {
 
   m.def(
       "ed25519_msm",
-      [](const ByteArray& points, const ByteArray& scalars, const py::bytes& b_scalar, int msm) {
+      [](const ByteArray& points, const ByteArray& scalars, const py::bytes& b_scalar, int msm,
+         size_t threads) {
         FixedItems pts = checked_rows(points, 32, "points");
         FixedItems scs = checked_rows(scalars, 32, "scalars");
         check_count(pts.count, scs.count, "scalars");
@@ -166,7 +167,7 @@ void bind_ed25519(py::module_& m) {
         Status status;
         {
           py::gil_scoped_release release;
-          status = msm_vartime(r, b, s.data(), decoded.data(), decoded.size(), how);
+          status = msm_vartime(r, b, s.data(), decoded.data(), decoded.size(), how, threads);
         }
         check_status(status, "ed25519 msm");
         uint8_t out[32];
@@ -174,6 +175,7 @@ void bind_ed25519(py::module_& m) {
         return py::bytes(reinterpret_cast<const char*>(out), 32);
       },
       py::arg("points"), py::arg("scalars"), py::arg("b_scalar"), py::arg("msm") = 0,
+      py::arg("threads") = 1,
       "Encoding of [b]B + sum scalars[i] points[i] (test hook for both MSM methods).");
 }
 

@@ -487,7 +487,7 @@ def test_scalar_reduce_and_canonical():
         assert got == ((a * b + c) % L).to_bytes(32, "little")
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 5, 30, 49, 120])
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 30, 49, 120, 300])
 def test_msm_straus_and_pippenger_agree_with_reference(n):
     from ledger_core import _native
 
@@ -507,9 +507,9 @@ def test_msm_straus_and_pippenger_agree_with_reference(n):
     expect = pt_add(expect, pt_mul(b, B))
     points = np.frombuffer(b"".join(pts), np.uint8).reshape(n, 32)
     scalars = np.frombuffer(b"".join(scs), np.uint8).reshape(n, 32)
-    for method in (1, 2):
-        got = _native.ed25519_msm(points, scalars, b.to_bytes(32, "little"), method)
-        assert got == pt_encode(expect), f"method {method}"
+    for method, threads in ((1, 1), (2, 1), (2, 2), (0, 0)):
+        got = _native.ed25519_msm(points, scalars, b.to_bytes(32, "little"), method, threads)
+        assert got == pt_encode(expect), f"method {method}, threads {threads}"
 
 
 def test_os_random_is_used_batches_are_not_deterministic_in_z():

@@ -3,7 +3,6 @@
 #include <sys/random.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <new>
@@ -37,85 +36,59 @@ uint64_t load64(const uint8_t* p) {
   return x;
 }
 
-// An item that passed the per-item checks and waits for an equation.
-struct Pending {
+// What the per-item stage learns about one item (filled in parallel, one slot per item).
+struct Prepared {
   ge_p3 R;
   Scalar S;
   Scalar k;
-  uint64_t z_lo, z_hi;
-  uint32_t key;    // index into Chunk::keys
-  uint32_t index;  // position in the caller's batch
+  DecodedKey key;
+  bool pending;  // passed rules 0-3: waits for an equation
 };
 
+// An item that waits for an equation.
+struct Pending {
+  uint32_t item;  // offset of the item in the chunk (index into the Prepared array)
+  uint32_t key;   // index into Chunk::keys_
+  uint64_t z_lo, z_hi;
+};
+
+// One chunk of at most BATCH_CHUNK_MAX items, verified with all the threads allowed: the
+// per-item checks are spread over the pool in small slices, and the MSMs parallelise
+// inside (msm.h), so a thread that the OS starves slows the batch by its share only.
 class Chunk {
  public:
   Chunk(const uint8_t* pks, const MessageList& msgs, const uint8_t* sigs, size_t begin,
-        size_t end, MsmMethod method, uint8_t* reasons)
-      : pks_(pks), msgs_(msgs), sigs_(sigs), begin_(begin), end_(end), method_(method),
-        reasons_(reasons) {}
+        size_t end, size_t threads, MsmMethod method, uint8_t* reasons)
+      : pks_(pks), msgs_(msgs), sigs_(sigs), begin_(begin), end_(end), threads_(threads),
+        method_(method), reasons_(reasons) {}
 
   Status run() {
     const size_t n = end_ - begin_;
     std::vector<uint8_t> random(16 * n);
-    if (n && !os_random(random.data(), random.size())) return Status::internal;
-    pending_.reserve(n);
-    // Key merging: an open-addressing table from key bytes to a key id (slot value id + 1).
+    if (!os_random(random.data(), random.size())) return Status::internal;
+    prepared_.resize(n);
+    parallel_for(n, threads_, 16, [&](size_t b, size_t e) {
+      for (size_t j = b; j < e; ++j) prepare(j);
+    });
+    // Key merging, in item order: an open-addressing table from key bytes to a key id.
     size_t table_size = 16;
     while (table_size < 2 * n) table_size <<= 1;
-    std::vector<uint32_t> table(table_size, 0);
+    std::vector<uint32_t> table(table_size, 0);  // key id + 1, 0 = empty
     std::vector<const uint8_t*> key_bytes;
-    for (size_t i = begin_; i < end_; ++i) {
-      const uint8_t* pk = pks_ + 32 * i;
-      const uint8_t* sig = sigs_ + 64 * i;
-      if (!sc_is_canonical(sig + 32)) {
-        reasons_[i] = uint8_t(VerifyReason::non_canonical_s);
-        continue;
-      }
+    pending_.reserve(n);
+    for (size_t j = 0; j < n; ++j) {
+      if (!prepared_[j].pending) continue;
+      const uint8_t* pk = pks_ + 32 * (begin_ + j);
       size_t slot = size_t(load64(pk + 16) * 0x9e3779b97f4a7c15ULL) & (table_size - 1);
       while (table[slot] && std::memcmp(key_bytes[table[slot] - 1], pk, 32) != 0)
         slot = (slot + 1) & (table_size - 1);
-      uint32_t key_id;
       if (!table[slot]) {
-        DecodedKey decoded;
-        keycache_get(pk, &decoded);
-        key_id = uint32_t(keys_.size());
-        keys_.push_back(decoded);
+        keys_.push_back(prepared_[j].key.point);
         key_bytes.push_back(pk);
-        table[slot] = key_id + 1;
-      } else {
-        key_id = table[slot] - 1;
+        table[slot] = uint32_t(keys_.size());
       }
-      const DecodedKey& key = keys_[key_id];
-      if (!key.canonical) {
-        reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
-        continue;
-      }
-      Pending p;
-      if (!ge_decompress_strict(p.R, sig)) {
-        reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
-        continue;
-      }
-      if (key.small_order) {
-        reasons_[i] = uint8_t(VerifyReason::small_order_key);
-        continue;
-      }
-      Sha512 h;
-      h.init();
-      h.update(sig, 32);
-      h.update(pk, 32);
-      h.update(msgs_.item(i), msgs_.item_len(i));
-      uint8_t digest[SHA512_LEN];
-      h.final(digest);
-      uint64_t wide[8];
-      for (size_t j = 0; j < 8; ++j) wide[j] = load64(digest + 8 * j);
-      sc_reduce_wide(p.k, wide);
-      sc_from_bytes(p.S, sig + 32);
-      const uint8_t* z = &random[16 * (i - begin_)];
-      p.z_lo = load64(z);
-      p.z_hi = load64(z + 8);
-      p.key = key_id;
-      p.index = uint32_t(i);
-      pending_.push_back(p);
+      const uint8_t* z = &random[16 * j];
+      pending_.push_back(Pending{uint32_t(j), table[slot] - 1, load64(z), load64(z + 8)});
     }
     key_acc_.resize(keys_.size());
     key_seen_.assign(keys_.size(), 0);
@@ -125,6 +98,48 @@ class Chunk {
   }
 
  private:
+  // Rules 0-3 for item begin_ + j (verify.h's order: S, A, R, A's order), and k.
+  void prepare(size_t j) {
+    const size_t i = begin_ + j;
+    const uint8_t* pk = pks_ + 32 * i;
+    const uint8_t* sig = sigs_ + 64 * i;
+    Prepared& p = prepared_[j];
+    p.pending = false;
+    if (!sc_is_canonical(sig + 32)) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_s);
+      return;
+    }
+    keycache_get(pk, &p.key);
+    if (!p.key.canonical) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+      return;
+    }
+    if (!ge_decompress_strict(p.R, sig)) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+      return;
+    }
+    if (p.key.small_order) {
+      reasons_[i] = uint8_t(VerifyReason::small_order_key);
+      return;
+    }
+    Sha512 h;
+    h.init();
+    h.update(sig, 32);
+    h.update(pk, 32);
+    h.update(msgs_.item(i), msgs_.item_len(i));
+    uint8_t digest[SHA512_LEN];
+    h.final(digest);
+    uint64_t wide[8];
+    for (size_t w = 0; w < 8; ++w) wide[w] = load64(digest + 8 * w);
+    sc_reduce_wide(p.k, wide);
+    sc_from_bytes(p.S, sig + 32);
+    p.pending = true;
+  }
+
+  void give(uint32_t pending_index, VerifyReason reason) {
+    reasons_[begin_ + pending_[pending_index].item] = uint8_t(reason);
+  }
+
   // Gives every pending item in `group` its verdict.
   Status settle(const std::vector<uint32_t>& group) {
     if (group.empty()) return Status::ok;
@@ -133,8 +148,7 @@ class Chunk {
         bool ok = false;
         Status st = equation({j}, /*unit_coefficients=*/true, &ok);
         if (st != Status::ok) return st;
-        reasons_[pending_[j].index] =
-            uint8_t(ok ? VerifyReason::ok : VerifyReason::equation_failed);
+        give(j, ok ? VerifyReason::ok : VerifyReason::equation_failed);
       }
       return Status::ok;
     }
@@ -142,7 +156,7 @@ class Chunk {
     Status st = equation(group, false, &ok);
     if (st != Status::ok) return st;
     if (ok) {
-      for (uint32_t j : group) reasons_[pending_[j].index] = uint8_t(VerifyReason::ok);
+      for (uint32_t j : group) give(j, VerifyReason::ok);
       return Status::ok;
     }
     const size_t half = group.size() / 2;
@@ -167,34 +181,35 @@ class Chunk {
     std::vector<uint32_t> touched;
     for (uint32_t j : group) {
       const Pending& p = pending_[j];
+      const Prepared& item = prepared_[p.item];
       const uint64_t z_lo = unit_coefficients ? 1 : p.z_lo;
       const uint64_t z_hi = unit_coefficients ? 0 : p.z_hi;
-      sc_acc_add_mul128(s_acc, z_lo, z_hi, p.S);
+      sc_acc_add_mul128(s_acc, z_lo, z_hi, item.S);
       if (!key_seen_[p.key]) {
         key_seen_[p.key] = 1;
         sc_acc_zero(key_acc_[p.key]);
         touched.push_back(p.key);
       }
-      sc_acc_add_mul128(key_acc_[p.key], z_lo, z_hi, p.k);
+      sc_acc_add_mul128(key_acc_[p.key], z_lo, z_hi, item.k);
       Scalar z;
       z.v[0] = z_lo;
       z.v[1] = z_hi;
       z.v[2] = z.v[3] = 0;
-      points.push_back(p.R);
+      points.push_back(item.R);
       scalars.push_back(z);
     }
     for (uint32_t key : touched) {
       key_seen_[key] = 0;
       Scalar c;
       sc_acc_reduce(c, key_acc_[key]);
-      points.push_back(keys_[key].point);
+      points.push_back(keys_[key]);
       scalars.push_back(c);
     }
     Scalar b;
     sc_acc_reduce(b, s_acc);
     sc_neg(b, b);
     ge_p3 sum;
-    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(), method_);
+    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(), method_, threads_);
     if (st != Status::ok) return st;
     ge_p3 cleared;
     ge_mul_by_cofactor(cleared, sum);
@@ -205,11 +220,12 @@ class Chunk {
   const uint8_t* pks_;
   const MessageList& msgs_;
   const uint8_t* sigs_;
-  size_t begin_, end_;
+  size_t begin_, end_, threads_;
   MsmMethod method_;
   uint8_t* reasons_;
+  std::vector<Prepared> prepared_;
   std::vector<Pending> pending_;
-  std::vector<DecodedKey> keys_;
+  std::vector<ge_p3> keys_;
   std::vector<ScalarAcc> key_acc_;
   std::vector<uint8_t> key_seen_;
 };
@@ -220,25 +236,20 @@ Status ed25519_verify_batch(const uint8_t* public_keys, const MessageList& messa
                             const uint8_t* signatures, size_t count, size_t threads,
                             MsmMethod method, uint8_t* reasons) {
   if (count == 0) return Status::ok;
-  const size_t thread_count = resolve_thread_count(threads);
-  // As many chunks as threads (each MSM as large as possible), but no chunk above
-  // BATCH_CHUNK_MAX items and no thread given fewer than BATCH_CHUNK_MIN.
-  size_t chunks = std::min(thread_count, std::max<size_t>(1, count / BATCH_CHUNK_MIN));
-  chunks = std::max(chunks, (count + BATCH_CHUNK_MAX - 1) / BATCH_CHUNK_MAX);
-  std::atomic<int> failure{int(Status::ok)};
-  pool_run(chunks, threads, [&](size_t task) {
-    const size_t begin = count * task / chunks;
-    const size_t end = count * (task + 1) / chunks;
+  // Chunks one after the other, each using every thread: bounded memory, and each MSM as
+  // large as BATCH_CHUNK_MAX allows.
+  for (size_t begin = 0; begin < count; begin += BATCH_CHUNK_MAX) {
+    const size_t end = std::min(count, begin + BATCH_CHUNK_MAX);
     Status st;
     try {
-      Chunk chunk(public_keys, messages, signatures, begin, end, method, reasons);
+      Chunk chunk(public_keys, messages, signatures, begin, end, threads, method, reasons);
       st = chunk.run();
     } catch (const std::bad_alloc&) {
       st = Status::no_memory;
     }
-    if (st != Status::ok) failure.store(int(st));
-  });
-  return Status(failure.load());
+    if (st != Status::ok) return st;
+  }
+  return Status::ok;
 }
 
 }  // namespace ledger_core

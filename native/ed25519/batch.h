@@ -20,13 +20,19 @@
 //
 // Structure of a call:
 //
-//     items --split--> chunks (one pool task each, each its own MSM)
-//       chunk: per item   S < L?  A from the key cache (decoded once per process)
-//                         R strict?  [8]A != 0?  k = H(R||A||M)
-//              equation over survivors: ok -> all ok
-//                                       fail -> halve and retry each half; at
-//                                       BATCH_SINGLE_MAX items or fewer, check
-//                                       each item's own equation (z = 1).
+//     items --(chunks of <= BATCH_CHUNK_MAX, one after the other)--> chunk:
+//       per item, in parallel slices:  S < L?  A from the key cache (decoded once per
+//                                      process)  R strict?  [8]A != 0?  k = H(R||A||M)
+//       in order:   merge items by key bytes -> one term per distinct key
+//       equation over survivors (one MSM, parallel over its windows):
+//                   ok   -> all ok
+//                   fail -> halve and retry each half; at BATCH_SINGLE_MAX items or
+//                           fewer, check each item's own equation (z = 1).
+//
+// Threads share each chunk's work in small pieces (per-item slices, Pippenger windows)
+// rather than taking one sub-batch each: on a loaded machine a thread the OS starves
+// then delays only its piece, and one large MSM merges more repeated keys and costs less
+// per point than several small ones.
 //
 // Items with the same public key share one MSM term: a batch of invoices from a few
 // thousand sellers costs ~1 term per item (R_i, with a half-length scalar) instead of 2.
@@ -46,8 +52,6 @@ namespace ledger_core {
 constexpr size_t BATCH_SINGLE_MAX = 4;
 // Most items one MSM covers; larger batches become several chunks (bounded memory).
 constexpr size_t BATCH_CHUNK_MAX = 16384;
-// Fewest items worth giving a thread of its own.
-constexpr size_t BATCH_CHUNK_MIN = 64;
 
 // The messages of a batch: exactly one of fixed / var is non-null.
 struct MessageList {

@@ -1,8 +1,11 @@
 #include "ed25519/msm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <new>
 #include <vector>
+
+#include "common/thread_pool.h"
 
 namespace ledger_core {
 namespace {
@@ -136,8 +139,8 @@ Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_
 // of the top window must fit in a digit <= 2^(c-1)).
 unsigned windows_for(unsigned bits, unsigned c) { return bits == 0 ? 0 : (bits + 1 + c - 1) / c; }
 
-// Signed radix-2^c digits of s into d[0..windows).
-void signed_digits(int16_t* d, const Scalar& s, unsigned c, unsigned windows) {
+// Signed radix-2^c digits of s into d[0], d[stride], ... (windows of them).
+void signed_digits(int16_t* d, size_t stride, const Scalar& s, unsigned c, unsigned windows) {
   const int64_t full = int64_t(1) << c, half = full >> 1;
   int64_t carry = 0;
   for (unsigned w = 0; w < windows; ++w) {
@@ -151,10 +154,10 @@ void signed_digits(int16_t* d, const Scalar& s, unsigned c, unsigned windows) {
     }
     int64_t v = int64_t(raw) + carry;
     if (v >= half && w + 1 < windows) {
-      d[w] = int16_t(v - full);
+      d[w * stride] = int16_t(v - full);
       carry = 1;
     } else {
-      d[w] = int16_t(v);
+      d[w * stride] = int16_t(v);
       carry = 0;
     }
   }
@@ -190,8 +193,43 @@ unsigned pick_window(const unsigned* bits, size_t n) {
   return best;
 }
 
+// The sum over one window: sum_j j * bucket_j, buckets filled from the points active in
+// window w (digits laid out window-major: digits[w * m + k]).
+void window_sum(ge_p3& out, unsigned w, unsigned c, size_t active, size_t m,
+                const int16_t* digits, const ge_precomp* pre) {
+  // Per thread: each pool thread sums its own windows into its own buckets.
+  std::vector<ge_p3>& buckets = scratch<ge_p3, 1>(size_t(1) << (c - 1));
+  for (auto& b : buckets) ge_identity(b);
+  const int16_t* d_row = digits + size_t(w) * m;
+  size_t highest = 0;  // one past the highest bucket touched
+  for (size_t k = 0; k < active; ++k) {
+    const int d = d_row[k];
+    if (d > 0) {
+      const size_t j = size_t(d - 1);
+      ge_add_precomp(buckets[j], buckets[j], pre[k]);
+      highest = std::max(highest, j + 1);
+    } else if (d < 0) {
+      const size_t j = size_t(-d - 1);
+      ge_precomp neg;
+      precomp_neg(neg, pre[k]);
+      ge_add_precomp(buckets[j], buckets[j], neg);
+      highest = std::max(highest, j + 1);
+    }
+  }
+  ge_p3 running;
+  ge_identity(running);
+  ge_identity(out);
+  for (size_t j = highest; j-- > 0;) {
+    ge_cached cb;
+    ge_to_cached(cb, buckets[j]);
+    ge_add(running, running, cb);
+    ge_to_cached(cb, running);
+    ge_add(out, out, cb);
+  }
+}
+
 Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
-                 size_t n) {
+                 size_t n, size_t threads) {
   const size_t m = n + 1;  // B is the last term
   std::vector<unsigned> bits(m);
   for (size_t i = 0; i < n; ++i) bits[i] = sc_bit_length(scalars[i]);
@@ -216,59 +254,40 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
     sorted[k] = i < n ? points[i] : ge_basepoint();
     const Scalar& s = i < n ? scalars[i] : b_scalar;
     unsigned w = windows_for(bits[i], c);
-    signed_digits(&digits[k * wmax], s, c, w);
+    signed_digits(&digits[k], m, s, c, w);
     for (unsigned j = 0; j < w; ++j) active[j] = k + 1;
   }
   std::vector<ge_precomp>& pre = scratch<ge_precomp, 0>(m);
-  ge_to_precomp_batch(pre.data(), sorted.data(), m);
+  parallel_for(m, threads, 512, [&](size_t b, size_t e) {
+    ge_to_precomp_batch(pre.data() + b, sorted.data() + b, e - b);
+  });
 
-  const size_t bucket_count = size_t(1) << (c - 1);
-  std::vector<ge_p3>& buckets = scratch<ge_p3, 1>(bucket_count);
+  std::vector<ge_p3> sums(wmax);
+  const int16_t* digit_data = digits.data();
+  const ge_precomp* pre_data = pre.data();
+  if (threads == 1 || m < 128) {
+    for (unsigned w = 0; w < wmax; ++w)
+      window_sum(sums[w], w, c, active[w], m, digit_data, pre_data);
+  } else {
+    // Tasks are taken in increasing window order: the low windows, where every term is
+    // active, are the expensive ones; the cheap high windows fill in at the end.
+    std::atomic<bool> out_of_memory{false};
+    pool_run(wmax, threads, [&](size_t task) {
+      const unsigned w = unsigned(task);
+      try {
+        window_sum(sums[w], w, c, active[w], m, digit_data, pre_data);
+      } catch (const std::bad_alloc&) {
+        out_of_memory.store(true);
+      }
+    });
+    if (out_of_memory.load()) return Status::no_memory;
+  }
   ge_identity(r);
   for (unsigned w = wmax; w-- > 0;) {
-    for (unsigned k = 0; k < c; ++k) {
-      ge_p3 t;
-      ge_double(t, r);
-      r = t;
-    }
-    for (auto& b : buckets) ge_identity(b);
-    size_t highest = 0;  // one past the highest bucket touched
-    for (size_t k = 0; k < active[w]; ++k) {
-      int d = digits[k * wmax + w];
-      if (d == 0) continue;
-      ge_p3 t;
-      if (d > 0) {
-        size_t j = size_t(d - 1);
-        ge_add_precomp(t, buckets[j], pre[k]);
-        buckets[j] = t;
-        highest = std::max(highest, j + 1);
-      } else {
-        size_t j = size_t(-d - 1);
-        ge_precomp neg;
-        precomp_neg(neg, pre[k]);
-        ge_add_precomp(t, buckets[j], neg);
-        buckets[j] = t;
-        highest = std::max(highest, j + 1);
-      }
-    }
-    ge_p3 running, sum;
-    ge_identity(running);
-    ge_identity(sum);
-    for (size_t j = highest; j-- > 0;) {
-      ge_cached cb;
-      ge_p3 t;
-      ge_to_cached(cb, buckets[j]);
-      ge_add(t, running, cb);
-      running = t;
-      ge_to_cached(cb, running);
-      ge_add(t, sum, cb);
-      sum = t;
-    }
+    for (unsigned k = 0; k < c; ++k) ge_double(r, r);
     ge_cached cs;
-    ge_to_cached(cs, sum);
-    ge_p3 t;
-    ge_add(t, r, cs);
-    r = t;
+    ge_to_cached(cs, sums[w]);
+    ge_add(r, r, cs);
   }
   return Status::ok;
 }
@@ -301,24 +320,24 @@ MsmMethod choose(const unsigned* bits, size_t n, unsigned b_bits) {
 }
 
 Status run(MsmMethod method, ge_p3& r, const Scalar& b, const Scalar* scalars,
-           const ge_p3* points, size_t n) {
+           const ge_p3* points, size_t n, size_t threads) {
   if (method == MsmMethod::automatic) {
     std::vector<unsigned> bits(n);
     for (size_t i = 0; i < n; ++i) bits[i] = sc_bit_length(scalars[i]);
     method = choose(bits.data(), n, sc_bit_length(b));
   }
   return method == MsmMethod::straus ? straus(r, b, scalars, points, n)
-                                     : pippenger(r, b, scalars, points, n);
+                                     : pippenger(r, b, scalars, points, n, threads);
 }
 
 Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
-                 size_t count, MsmMethod method) {
+                 size_t count, MsmMethod method, size_t threads) {
   // Short scalars (the z_i of the R_i) and long ones (key coefficients, B) go to separate
   // sums: a long-scalar window above bit 129 then never pays bucket sums for points that
   // have no digits there, and each group gets its own window width or method.
   size_t short_count = 0;
   for (size_t i = 0; i < count; ++i) short_count += sc_bit_length(scalars[i]) <= kShortBits;
-  if (short_count == 0 || short_count == count) return run(method, r, b_scalar, scalars, points, count);
+  if (short_count == 0 || short_count == count) return run(method, r, b_scalar, scalars, points, count, threads);
   std::vector<ge_p3>& short_points = scratch<ge_p3, 2>(short_count);
   std::vector<Scalar>& short_scalars = scratch<Scalar, 2>(short_count);
   std::vector<ge_p3>& long_points = scratch<ge_p3, 3>(count - short_count);
@@ -335,9 +354,10 @@ Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
   Scalar zero;
   sc_zero(zero);
   ge_p3 short_sum;
-  Status st = run(method, short_sum, zero, short_scalars.data(), short_points.data(), short_count);
+  Status st = run(method, short_sum, zero, short_scalars.data(), short_points.data(), short_count,
+                  threads);
   if (st != Status::ok) return st;
-  st = run(method, r, b_scalar, long_scalars.data(), long_points.data(), long_points.size());
+  st = run(method, r, b_scalar, long_scalars.data(), long_points.data(), long_points.size(), threads);
   if (st != Status::ok) return st;
   ge_cached c;
   ge_to_cached(c, short_sum);
@@ -354,9 +374,9 @@ unsigned msm_pippenger_window(const Scalar* scalars, size_t count) {
 }
 
 Status msm_vartime(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars,
-                   const ge_p3* points, size_t count, MsmMethod method) {
+                   const ge_p3* points, size_t count, MsmMethod method, size_t threads) {
   try {
-    return msm_split(r, b_scalar, scalars, points, count, method);
+    return msm_split(r, b_scalar, scalars, points, count, method, threads);
   } catch (const std::bad_alloc&) {
     return Status::no_memory;
   }

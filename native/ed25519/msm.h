@@ -20,7 +20,8 @@
 //     acc:  [ w(W-1) ] --*2^c--> + [ w(W-2) ] --*2^c--> ... + [ w(0) ]
 //
 // Cost ~ sum_i W_i additions + W * 2^c bucket additions + W c doublings, and c is picked
-// per call by that cost model. Short scalars need fewer windows: batch verification
+// per call by that cost model. Windows are independent until the final Horner pass, so
+// they are the unit of parallel work. Short scalars need fewer windows: batch verification
 // gives every R_i the 128-bit coefficient z_i, so R_i takes part only in the lowest
 // ceil(129 / c) windows. Points are sorted by window count, so in window w only a prefix
 // of them is visited.
@@ -49,8 +50,10 @@ enum class MsmMethod : uint8_t { automatic = 0, straus = 1, pippenger = 2 };
 // method: automatic, or one method forced for both groups (tests, benchmarks).
 // Returns ok, or no_memory when scratch space cannot be allocated (r is then undefined).
 // Variable-time: public inputs only. Thread-safe (the static B table is built once).
+// threads: at most this many pool threads (0 = all, thread_pool.h) share a Pippenger
+// sum, window by window; Straus runs on the calling thread.
 Status msm_vartime(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars,
-                   const ge_p3* points, size_t count, MsmMethod method);
+                   const ge_p3* points, size_t count, MsmMethod method, size_t threads = 1);
 
 // The window width Pippenger would use for these scalars (exposed for tests/bench).
 unsigned msm_pippenger_window(const Scalar* scalars, size_t count);
