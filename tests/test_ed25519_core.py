@@ -327,13 +327,13 @@ def test_small_order_r_is_accepted_when_the_equation_holds():
 
 def test_active_path_is_reported():
     path = _native.ed25519_active_path()
-    assert path in ("portable", "bmi2")
+    assert path == "portable"  # the only path: mulx variants measured no faster
     assert _native.active_paths()["ed25519"] == path
     if _native.cpu_features()["portable_forced"]:
         assert path == "portable"
 
 
-def test_every_path_matches_portable_on_mixed_inputs():
+def test_every_path_and_equation_form_agree_on_mixed_inputs():
     rng = random.Random(11)
     cases = []
     for v in load_vectors("ed25519/wycheproof_ed25519_test.json")["testGroups"]:
@@ -346,8 +346,13 @@ def test_every_path_matches_portable_on_mixed_inputs():
         if rng.random() < 0.5:
             sig[rng.randrange(64)] ^= 1 << rng.randrange(8)
         cases.append((bytes(key.verify_key), msg, bytes(sig)))
+    for i, t in enumerate(TORSION):  # cofactored-only valid signatures, and a broken one
+        pk, sig = make_signature(b"\x0d" * 32, b"paths", 77 + i, t)
+        cases += [(pk, b"paths", sig), (pk, b"paths!", sig)]
     assert _native._ed25519_verify_on_path("no-such-path", *cases[0]) is None
-    for path in ("portable", "bmi2"):
+    assert _native._ed25519_verify_on_path("portable:nonsense", *cases[0]) is None
+    # ":full" checks [8]([S]B - [k]A - R) directly, the half-size equation's fallback.
+    for path in ("portable", "portable:full"):
         results = [_native._ed25519_verify_on_path(path, *c) for c in cases]
         if results[0] is None:
             continue  # this path cannot run here (or LEDGER_CORE_PORTABLE=1)

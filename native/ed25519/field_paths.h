@@ -47,7 +47,8 @@ const FieldPath& active_path();
 
 }  // namespace ed25519_paths
 
-// Verification forced onto the path `name` (for tests comparing paths within one process):
+// Verification forced onto the path `name` (for tests comparing paths within one process);
+// "name:full" also skips the half-size equation and checks the full-size one.
 // *path_available is false, and the result meaningless, when that path cannot run here.
 VerifyReason ed25519_verify_on_path(const char* path_name, const uint8_t public_key[32],
                                     const uint8_t* message, size_t message_len,
