@@ -213,6 +213,16 @@ def test_s_at_or_above_l_is_non_canonical(honest):
 def test_buffers_of_any_kind(honest):
     pk, msg, sig = honest
     assert verify(bytearray(pk), memoryview(msg), bytearray(sig)) == OK
+    assert verify(memoryview(pk), bytearray(msg), memoryview(sig)) == OK
+
+
+def test_non_buffers_raise_type_error(honest):
+    pk, msg, sig = honest
+    for bad in (123, "text", None):
+        with pytest.raises(TypeError):
+            verify(bad, msg, sig)
+        with pytest.raises(TypeError):
+            verify(pk, bad, sig)
 
 
 def test_long_message_releases_the_gil_and_verifies():

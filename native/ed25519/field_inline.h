@@ -128,6 +128,13 @@ LC_ALWAYS_INLINE void sq_body(fe& h, const fe& f) {
 // 128-bit column sums degrades and the whole verification ran 40% slower.
 inline __attribute__((noinline)) void mul(fe& h, const fe& f, const fe& g) { mul_body(h, f, g); }
 inline __attribute__((noinline)) void sq(fe& h, const fe& f) { sq_body(h, f); }
+// h = f^(2^n), n >= 1: the long runs of squarings in inversion and square roots stay in
+// registers instead of a call and a store per squaring.
+inline __attribute__((noinline)) void sqn(fe& h, const fe& f, int n) {
+  fe t = f;
+  for (int i = 0; i < n; ++i) sq_body(t, t);
+  h = t;
+}
 
 // A field path as a type: the point formulas and the verification kernel are templates
 // over it, so each path gets its own compiled copy (field_paths.h).
@@ -135,14 +142,8 @@ struct PortableField {
   static constexpr const char* name = "portable";
   static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_inline::mul(h, f, g); }
   static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_inline::sq(h, f); }
+  static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) { fe_inline::sqn(h, f, n); }
 };
-
-// h = f^(2^n), n >= 1.
-template <class F = PortableField>
-LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) {
-  F::sq(h, f);
-  for (int i = 1; i < n; ++i) F::sq(h, h);
-}
 
 // Returns z^(2^250 - 1) and z^11 (needed by inversion), with the usual chain of
 // 250 squarings and 11 multiplications shared by invert and pow22523.
@@ -150,24 +151,24 @@ template <class F = PortableField>
 LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
   fe t0, t1, t2, z9, z_5, z_10, z_20, z_50, z_100;
   F::sq(t0, z);              // z^2
-  sqn<F>(t1, t0, 2);         // z^8
+  F::sqn(t1, t0, 2);         // z^8
   F::mul(z9, z, t1);         // z^9
   F::mul(z11, t0, z9);       // z^11
   F::sq(t2, z11);            // z^22
   F::mul(z_5, z9, t2);       // z^(2^5 - 1)
-  sqn<F>(t0, z_5, 5);
+  F::sqn(t0, z_5, 5);
   F::mul(z_10, t0, z_5);     // 2^10 - 1
-  sqn<F>(t0, z_10, 10);
+  F::sqn(t0, z_10, 10);
   F::mul(z_20, t0, z_10);    // 2^20 - 1
-  sqn<F>(t0, z_20, 20);
+  F::sqn(t0, z_20, 20);
   F::mul(t0, t0, z_20);      // 2^40 - 1
-  sqn<F>(t0, t0, 10);
+  F::sqn(t0, t0, 10);
   F::mul(z_50, t0, z_10);    // 2^50 - 1
-  sqn<F>(t0, z_50, 50);
+  F::sqn(t0, z_50, 50);
   F::mul(z_100, t0, z_50);   // 2^100 - 1
-  sqn<F>(t0, z_100, 100);
+  F::sqn(t0, z_100, 100);
   F::mul(t0, t0, z_100);     // 2^200 - 1
-  sqn<F>(t0, t0, 50);
+  F::sqn(t0, t0, 50);
   F::mul(z250, t0, z_50);    // 2^250 - 1
 }
 
@@ -176,7 +177,7 @@ template <class F = PortableField>
 LC_ALWAYS_INLINE void invert(fe& out, const fe& z) {
   fe z250, z11;
   pow_2_250_1<F>(z250, z11, z);
-  sqn<F>(z250, z250, 5);     // 2^255 - 32
+  F::sqn(z250, z250, 5);     // 2^255 - 32
   F::mul(out, z250, z11);    // 2^255 - 21
 }
 
@@ -185,7 +186,7 @@ template <class F = PortableField>
 LC_ALWAYS_INLINE void pow22523(fe& out, const fe& z) {
   fe z250, z11;
   pow_2_250_1<F>(z250, z11, z);
-  sqn<F>(z250, z250, 2);     // 2^252 - 4
+  F::sqn(z250, z250, 2);     // 2^252 - 4
   F::mul(out, z250, z);      // 2^252 - 3
 }
 
