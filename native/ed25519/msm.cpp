@@ -16,8 +16,6 @@ constexpr int kPointTable = 1 << (kPointWindow - 2);
 constexpr unsigned kMaxBits = 256;
 constexpr unsigned kShortBits = 128;  // the batch's z_i are 128-bit
 
-// Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
-// Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
 // Per-thread scratch vectors that keep their capacity between calls: a batch allocates
 // megabytes per MSM, and fresh pages cost a fault each. Slot tells two uses apart; callers
 // never hold the same slot twice at once (no recursion through these functions).
@@ -28,6 +26,8 @@ std::vector<T>& scratch(size_t n) {
   return v;
 }
 
+// Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
+// Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
 unsigned wnaf(int8_t* naf, const Scalar& s, int w) {
   // Work on a copy with one spare limb: adding back a negative digit may carry up.
   uint64_t x[5] = {s.v[0], s.v[1], s.v[2], s.v[3], 0};
