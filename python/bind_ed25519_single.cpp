@@ -56,6 +56,9 @@ void bind_ed25519_single(py::module_& m) {
       "The VerifyReason of one signature: 0 ok, 1 bad_length, 2 non_canonical_s, "
       "3 non_canonical_point, 4 small_order_key, 5 equation_failed.");
   m.def("ed25519_active_path", [] { return std::string(ed25519_active_path()); });
+  // For tests: "" when the field and point functions agree with each other and with slow
+  // references, else what failed.
+  m.def("_ed25519_core_selftest", [] { return std::string(ed25519_core_selftest()); });
   // For tests: the same verification forced onto one field path; None when that path
   // cannot run on this CPU (or LEDGER_CORE_PORTABLE is set).
   m.def(

@@ -332,6 +332,14 @@ def test_small_order_r_is_accepted_when_the_equation_holds():
         assert verify(pk, b"m", r_enc + s.to_bytes(32, "little")) == OK
 
 
+# --- the contract functions the batch code builds on -----------------------------------------
+
+
+def test_native_core_selftest():
+    """fe_* and ge_* (field.h, point.h) against each other and slow references, in C++."""
+    assert _native._ed25519_core_selftest() == ""
+
+
 # --- field paths -------------------------------------------------------------------------
 
 

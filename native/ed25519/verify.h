@@ -55,6 +55,12 @@ VerifyReason ed25519_verify_prepared(const ge_p3& A, const uint8_t public_key[32
 // B the base point. Variable time.
 void ge_double_scalarmult_vartime(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]);
 
+// Checks the field and point functions against each other and against slow references
+// (ring identities, batch inversion with zeros and aliasing, canonical encodings, every
+// point formula, the start-up tables, ge_double_scalarmult_vartime). Returns "" when all
+// hold, else what failed. Takes a few milliseconds; for tests.
+const char* ed25519_core_selftest();
+
 // The name of the field arithmetic path the verification uses ("portable", ...), chosen
 // once from cpu_features().
 const char* ed25519_active_path();
