@@ -261,3 +261,43 @@ def test_native_batch_rejects_bad_msm_choice():
     pks, msgs, sigs = columns(HONEST[:2])
     with pytest.raises(ValueError):
         _native.ed25519_verify_batch_fixed(pks, np.zeros((2, 1), np.uint8), sigs, 0, 7)
+
+
+def test_batch_larger_than_one_chunk():
+    # More items than one MSM chunk takes (BATCH_CHUNK_MAX = 16384): verdicts stay per item
+    # across the chunk boundary.
+    cases = (HONEST * 4)[:20000]
+    pks, msgs, sigs = columns(cases)
+    sigs = sigs.copy()
+    bad = [0, 16383, 16384, 19999]
+    for i in bad:
+        sigs[i, 40] ^= 0x01
+    got = ed25519.verify_batch_detailed(pks, msgs, sigs)
+    assert list(np.nonzero(got)[0]) == bad
+    assert (got[bad] == ed25519.EQUATION_FAILED).all()
+
+
+def test_concurrent_callers_share_pool_and_cache():
+    # Several Python threads verify at once (the GIL is released): the pool runs one
+    # caller's work and the others inline, the key cache is shared; no verdict changes.
+    import threading
+
+    cases, _ = mix(800, 23, 0.05)
+    pks, msgs, sigs = columns(cases)
+    expected = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    results = {}
+
+    def work(k: int) -> None:
+        for rep in range(3):
+            if k == 0 and rep == 1:
+                ed25519.clear_key_cache()
+            results[(k, rep)] = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=None)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12
+    for got in results.values():
+        assert (got == expected).all()
