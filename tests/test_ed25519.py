@@ -206,7 +206,10 @@ def as_batch(cases):
 
 
 def test_constants():
+    import nacl.bindings
+
     assert (ed25519.PUBLIC_KEY_LEN, ed25519.SIGNATURE_LEN, ed25519.SEED_LEN) == (32, 64, 32)
+    assert ed25519.SEED_LEN == nacl.bindings.crypto_sign_SEEDBYTES
     assert (ed25519.OK, ed25519.BAD_LENGTH, ed25519.NON_CANONICAL_S) == (0, 1, 2)
     assert (ed25519.NON_CANONICAL_POINT, ed25519.SMALL_ORDER_KEY, ed25519.EQUATION_FAILED) == (3, 4, 5)
 

@@ -34,9 +34,9 @@ import numpy.typing as npt
 from ledger_core import _native
 from ledger_core._buffers import as_bytes, as_fixed_bytes, as_items, as_rows, resolve_threads
 
-PUBLIC_KEY_LEN: int = 32
-SIGNATURE_LEN: int = 64
-SEED_LEN: int = 32
+PUBLIC_KEY_LEN: int = int(_native.ED25519_PUBLIC_KEY_LEN)
+SIGNATURE_LEN: int = int(_native.ED25519_SIGNATURE_LEN)
+SEED_LEN: int = 32  # RFC 8032 secret seed; signing is libsodium's (crypto_sign_SEEDBYTES)
 
 OK: int = 0
 BAD_LENGTH: int = 1
