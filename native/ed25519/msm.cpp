@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "common/thread_pool.h"
-#include "ed25519/point_inline.h"
 
 namespace ledger_core {
 namespace {
@@ -78,24 +77,22 @@ unsigned wnaf(int8_t* naf, const Scalar& s, int w) {
   return top;
 }
 
-// Additions of affine points (Straus digits, Pippenger buckets) are most of an MSM's
-// time: their field products are inlined here (point_inline.h's formulas over this field
-// type), about 9% faster than calling ge_add_precomp, whose products are out-of-line.
-struct MsmField {
-  static constexpr const char* name = "msm-inline";
-  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_inline::mul_body(h, f, g); }
-  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_inline::sq_body(h, f); }
-};
+// -p for an affine Niels point: (y + x, y - x, 2dxy) -> (y - x, y + x, -2dxy).
+void precomp_neg(ge_precomp& r, const ge_precomp& p) {
+  fe_copy(r.yplusx, p.yminusx);
+  fe_copy(r.yminusx, p.yplusx);
+  fe_neg(r.xy2d, p.xy2d);
+}
 
 // acc += d * table[...] for a signed odd digit d of a NAF (table[i] = (2i + 1) P).
 void add_digit(ge_p3& acc, const ge_precomp* table, int d) {
-  ge_inline::ge_p1p1 t;
   if (d > 0) {
-    ge_inline::add_precomp<MsmField>(t, acc, table[d >> 1]);
+    ge_add_precomp(acc, acc, table[d >> 1]);
   } else {
-    ge_inline::sub_precomp<MsmField>(t, acc, table[(-d) >> 1]);
+    ge_precomp neg;
+    precomp_neg(neg, table[(-d) >> 1]);
+    ge_add_precomp(acc, acc, neg);
   }
-  ge_inline::p1p1_to_p3<MsmField>(acc, t);
 }
 
 Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points,
@@ -206,16 +203,15 @@ void window_sum(ge_p3& out, unsigned w, unsigned c, size_t active, size_t m,
   size_t highest = 0;  // one past the highest bucket touched
   for (size_t k = 0; k < active; ++k) {
     const int d = d_row[k];
-    ge_inline::ge_p1p1 t;
     if (d > 0) {
       const size_t j = size_t(d - 1);
-      ge_inline::add_precomp<MsmField>(t, buckets[j], pre[k]);
-      ge_inline::p1p1_to_p3<MsmField>(buckets[j], t);
+      ge_add_precomp(buckets[j], buckets[j], pre[k]);
       highest = std::max(highest, j + 1);
     } else if (d < 0) {
       const size_t j = size_t(-d - 1);
-      ge_inline::sub_precomp<MsmField>(t, buckets[j], pre[k]);
-      ge_inline::p1p1_to_p3<MsmField>(buckets[j], t);
+      ge_precomp neg;
+      precomp_neg(neg, pre[k]);
+      ge_add_precomp(buckets[j], buckets[j], neg);
       highest = std::max(highest, j + 1);
     }
   }
