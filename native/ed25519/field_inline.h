@@ -27,6 +27,12 @@
 #define LC_ALWAYS_INLINE inline __attribute__((always_inline))
 
 namespace ledger_core {
+
+struct ge_precomp;
+namespace ge_inline {
+struct CurveConstants;
+}
+
 namespace fe_inline {
 
 typedef unsigned __int128 u128;
@@ -136,60 +142,6 @@ inline __attribute__((noinline)) void sqn(fe& h, const fe& f, int n) {
   h = t;
 }
 
-// A field path as a type: the point formulas and the verification kernel are templates
-// over it, so each path gets its own compiled copy (field_paths.h).
-struct PortableField {
-  static constexpr const char* name = "portable";
-  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_inline::mul(h, f, g); }
-  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_inline::sq(h, f); }
-  static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) { fe_inline::sqn(h, f, n); }
-};
-
-// Returns z^(2^250 - 1) and z^11 (needed by inversion), with the usual chain of
-// 250 squarings and 11 multiplications shared by invert and pow22523.
-template <class F = PortableField>
-LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
-  fe t0, t1, t2, z9, z_5, z_10, z_20, z_50, z_100;
-  F::sq(t0, z);              // z^2
-  F::sqn(t1, t0, 2);         // z^8
-  F::mul(z9, z, t1);         // z^9
-  F::mul(z11, t0, z9);       // z^11
-  F::sq(t2, z11);            // z^22
-  F::mul(z_5, z9, t2);       // z^(2^5 - 1)
-  F::sqn(t0, z_5, 5);
-  F::mul(z_10, t0, z_5);     // 2^10 - 1
-  F::sqn(t0, z_10, 10);
-  F::mul(z_20, t0, z_10);    // 2^20 - 1
-  F::sqn(t0, z_20, 20);
-  F::mul(t0, t0, z_20);      // 2^40 - 1
-  F::sqn(t0, t0, 10);
-  F::mul(z_50, t0, z_10);    // 2^50 - 1
-  F::sqn(t0, z_50, 50);
-  F::mul(z_100, t0, z_50);   // 2^100 - 1
-  F::sqn(t0, z_100, 100);
-  F::mul(t0, t0, z_100);     // 2^200 - 1
-  F::sqn(t0, t0, 50);
-  F::mul(z250, t0, z_50);    // 2^250 - 1
-}
-
-// out = z^(p - 2) = z^(2^255 - 21); 0 maps to 0.
-template <class F = PortableField>
-LC_ALWAYS_INLINE void invert(fe& out, const fe& z) {
-  fe z250, z11;
-  pow_2_250_1<F>(z250, z11, z);
-  F::sqn(z250, z250, 5);     // 2^255 - 32
-  F::mul(out, z250, z11);    // 2^255 - 21
-}
-
-// out = z^((p - 5) / 8) = z^(2^252 - 3), the exponent of the square root in decompression.
-template <class F = PortableField>
-LC_ALWAYS_INLINE void pow22523(fe& out, const fe& z) {
-  fe z250, z11;
-  pow_2_250_1<F>(z250, z11, z);
-  F::sqn(z250, z250, 2);     // 2^252 - 4
-  F::mul(out, z250, z);      // 2^252 - 3
-}
-
 // Canonical 32-byte encoding of any h with limbs < 2^63.
 LC_ALWAYS_INLINE void tobytes(uint8_t s[32], const fe& in) {
   fe h = in;
@@ -257,6 +209,79 @@ LC_ALWAYS_INLINE bool equal(const fe& f, const fe& g) {
 
 LC_ALWAYS_INLINE void set_small(fe& h, uint64_t x) {
   h.v[0] = x; h.v[1] = 0; h.v[2] = 0; h.v[3] = 0; h.v[4] = 0;
+}
+
+// A field path as a type: the point formulas and the verification kernel are templates
+// over it, so each path gets its own compiled copy (field_paths.h).
+// A field type provides: mul, sq, sqn; add and sub (results valid as product inputs);
+// carry (makes a result tight: a no-op where add and sub already are); set_small, iszero,
+// equal, isnegative, tobytes, frombytes; constants() and the two base tables in its own
+// representation; from_portable / to_portable to cross the public API, whose ge_p3 hold
+// radix-2^51 elements.
+struct PortableField {
+  static constexpr const char* name = "portable";
+  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_inline::mul(h, f, g); }
+  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_inline::sq(h, f); }
+  static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) { fe_inline::sqn(h, f, n); }
+  static LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) { fe_inline::add_nc(h, f, g); }
+  static LC_ALWAYS_INLINE void sub(fe& h, const fe& f, const fe& g) { fe_inline::sub_nc(h, f, g); }
+  static LC_ALWAYS_INLINE void carry(fe& h) { fe_inline::carry(h); }
+  static LC_ALWAYS_INLINE void set_small(fe& h, uint64_t x) { fe_inline::set_small(h, x); }
+  static LC_ALWAYS_INLINE bool iszero(const fe& f) { return fe_inline::iszero(f); }
+  static LC_ALWAYS_INLINE bool equal(const fe& f, const fe& g) { return fe_inline::equal(f, g); }
+  static LC_ALWAYS_INLINE bool isnegative(const fe& f) { return fe_inline::isnegative(f); }
+  static LC_ALWAYS_INLINE void tobytes(uint8_t s[32], const fe& f) { fe_inline::tobytes(s, f); }
+  static LC_ALWAYS_INLINE void frombytes(fe& h, const uint8_t s[32]) { fe_inline::frombytes(h, s); }
+  static LC_ALWAYS_INLINE void from_portable(fe& h, const fe& f) { h = f; }
+  static LC_ALWAYS_INLINE void to_portable(fe& h, const fe& f) { h = f; }
+  static const ge_inline::CurveConstants& constants();  // point.cpp
+  static const ge_precomp* base_table();
+  static const ge_precomp* base128_table();
+};
+
+// Returns z^(2^250 - 1) and z^11 (needed by inversion), with the usual chain of
+// 250 squarings and 11 multiplications shared by invert and pow22523.
+template <class F = PortableField>
+LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
+  fe t0, t1, t2, z9, z_5, z_10, z_20, z_50, z_100;
+  F::sq(t0, z);              // z^2
+  F::sqn(t1, t0, 2);         // z^8
+  F::mul(z9, z, t1);         // z^9
+  F::mul(z11, t0, z9);       // z^11
+  F::sq(t2, z11);            // z^22
+  F::mul(z_5, z9, t2);       // z^(2^5 - 1)
+  F::sqn(t0, z_5, 5);
+  F::mul(z_10, t0, z_5);     // 2^10 - 1
+  F::sqn(t0, z_10, 10);
+  F::mul(z_20, t0, z_10);    // 2^20 - 1
+  F::sqn(t0, z_20, 20);
+  F::mul(t0, t0, z_20);      // 2^40 - 1
+  F::sqn(t0, t0, 10);
+  F::mul(z_50, t0, z_10);    // 2^50 - 1
+  F::sqn(t0, z_50, 50);
+  F::mul(z_100, t0, z_50);   // 2^100 - 1
+  F::sqn(t0, z_100, 100);
+  F::mul(t0, t0, z_100);     // 2^200 - 1
+  F::sqn(t0, t0, 50);
+  F::mul(z250, t0, z_50);    // 2^250 - 1
+}
+
+// out = z^(p - 2) = z^(2^255 - 21); 0 maps to 0.
+template <class F = PortableField>
+LC_ALWAYS_INLINE void invert(fe& out, const fe& z) {
+  fe z250, z11;
+  pow_2_250_1<F>(z250, z11, z);
+  F::sqn(z250, z250, 5);     // 2^255 - 32
+  F::mul(out, z250, z11);    // 2^255 - 21
+}
+
+// out = z^((p - 5) / 8) = z^(2^252 - 3), the exponent of the square root in decompression.
+template <class F = PortableField>
+LC_ALWAYS_INLINE void pow22523(fe& out, const fe& z) {
+  fe z250, z11;
+  pow_2_250_1<F>(z250, z11, z);
+  F::sqn(z250, z250, 2);     // 2^252 - 4
+  F::mul(out, z250, z);      // 2^252 - 3
 }
 
 }  // namespace fe_inline

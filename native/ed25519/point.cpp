@@ -96,8 +96,8 @@ struct WarmTables {
 
 }  // namespace
 
-void ge_identity(ge_p3& h) { gi::identity(h); }
-bool ge_is_identity(const ge_p3& p) { return gi::is_identity(p); }
+void ge_identity(ge_p3& h) { gi::identity<PF>(h); }
+bool ge_is_identity(const ge_p3& p) { return gi::is_identity<PF>(p); }
 
 bool ge_decompress_strict(ge_p3& out, const uint8_t in[32]) {
   return gi::decompress_strict<PF>(out, in, gi::curve_constants());
@@ -141,7 +141,7 @@ void ge_mul_by_cofactor(ge_p3& r, const ge_p3& p) { gi::mul_by_cofactor<PF>(r, p
 bool ge_is_small_order(const ge_p3& p) {
   ge_p3 q;
   gi::mul_by_cofactor<PF>(q, p);
-  return gi::is_identity(q);
+  return gi::is_identity<PF>(q);
 }
 
 bool ge_equal(const ge_p3& p, const ge_p3& q) {
@@ -177,6 +177,14 @@ const ge_precomp* ge_base128_odd_multiples() {
   static const BaseTable* table = compute_base_table(128);
   return table->odd;
 }
+
+namespace fe_inline {
+
+const ge_inline::CurveConstants& PortableField::constants() { return ge_inline::curve_constants(); }
+const ge_precomp* PortableField::base_table() { return ge_base_odd_multiples(); }
+const ge_precomp* PortableField::base128_table() { return ge_base128_odd_multiples(); }
+
+}  // namespace fe_inline
 
 namespace {
 

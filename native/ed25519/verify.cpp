@@ -19,7 +19,7 @@ VerifyReason verify_points_portable(const ge_p3* prepared_A, const uint8_t publi
 }
 
 void double_scalarmult_portable(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]) {
-  verify_inline::double_scalarmult<fe_inline::PortableField>(r, a, A, b, ge_inline::curve_constants());
+  verify_inline::double_scalarmult_public<fe_inline::PortableField>(r, a, A, b);
 }
 
 const FieldPath& portable_path() {

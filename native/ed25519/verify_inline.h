@@ -119,18 +119,18 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   const int top_b = wnaf(naf_b, b, BASE_WNAF_WIDTH);
   int top = top_a > top_b ? top_a : top_b;
   if (top < 0) {
-    gi::identity(r);
+    gi::identity<F>(r);
     return;
   }
 
   ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
   odd_multiples<F>(odd_a, A, k);
-  const ge_precomp* odd_b = ge_base_odd_multiples();
+  const ge_precomp* odd_b = F::base_table();
 
   gi::ge_p2 acc;
-  fi::set_small(acc.X, 0);
-  fi::set_small(acc.Y, 1);
-  fi::set_small(acc.Z, 1);
+  gi::FO<F>::set_small(acc.X, 0);
+  gi::FO<F>::set_small(acc.Y, 1);
+  gi::FO<F>::set_small(acc.Z, 1);
   gi::ge_p1p1 t;
   ge_p3 u;
   for (int i = top; i >= 0; --i) {
@@ -154,13 +154,13 @@ using ed25519_paths::HalfScalars;
 template <class F>
 LC_ALWAYS_INLINE void negate_point(ge_p3& r, const ge_p3& p) {
   fe zero;
-  fi::set_small(zero, 0);
+  gi::FO<F>::set_small(zero, 0);
   r.Y = p.Y;
   r.Z = p.Z;
-  fi::sub_nc(r.X, zero, p.X);
-  fi::carry(r.X);
-  fi::sub_nc(r.T, zero, p.T);
-  fi::carry(r.T);
+  gi::FO<F>::sub(r.X, zero, p.X);
+  gi::FO<F>::carry(r.X);
+  gi::FO<F>::sub(r.T, zero, p.T);
+  gi::FO<F>::carry(r.T);
 }
 
 // r = [h.a](+-A) + [h.r](+-R) + [h.b_lo]B + [h.b_hi]B128.
@@ -176,7 +176,7 @@ LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p
   t2 = wnaf(naf_hi, h.b_hi, BASE_WNAF_WIDTH);
   top = t2 > top ? t2 : top;
   if (top < 0) {
-    gi::identity(r);
+    gi::identity<F>(r);
     return;
   }
   ge_p3 signed_point;
@@ -193,13 +193,13 @@ LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p
   } else {
     odd_multiples<F>(odd_r, R, k);
   }
-  const ge_precomp* odd_lo = ge_base_odd_multiples();
-  const ge_precomp* odd_hi = ge_base128_odd_multiples();
+  const ge_precomp* odd_lo = F::base_table();
+  const ge_precomp* odd_hi = F::base128_table();
 
   gi::ge_p2 acc;
-  fi::set_small(acc.X, 0);
-  fi::set_small(acc.Y, 1);
-  fi::set_small(acc.Z, 1);
+  gi::FO<F>::set_small(acc.X, 0);
+  gi::FO<F>::set_small(acc.Y, 1);
+  gi::FO<F>::set_small(acc.Z, 1);
   gi::ge_p1p1 t;
   ge_p3 u;
   for (int i = top; i >= 0; --i) {
@@ -213,6 +213,16 @@ LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p
   gi::p1p1_to_p3<F>(r, t);
 }
 
+// ge_double_scalarmult_vartime on field type F: public (radix 2^51) points in and out.
+template <class F>
+LC_ALWAYS_INLINE void double_scalarmult_public(ge_p3& r, const uint8_t a[32], const ge_p3& A,
+                                               const uint8_t b[32]) {
+  ge_p3 a_f, r_f;
+  gi::p3_from_portable<F>(a_f, A);
+  double_scalarmult<F>(r_f, a, a_f, b, F::constants());
+  gi::p3_to_portable<F>(r, r_f);
+}
+
 // Rules 2 to 4 of verify.h, given S canonical and k = H(R || A || M) mod L.
 // prepared_A is null, or A already decoded and checked (rules 2 and 3 for A).
 // half is null (then Q = [S]B - [k]A is compared with R), or the half-size form of the
@@ -221,10 +231,10 @@ template <class F>
 LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8_t public_key[32],
                                             const uint8_t signature[64], const uint8_t k_scalar[32],
                                             const HalfScalars* half) {
-  const gi::CurveConstants& k = gi::curve_constants();
+  const gi::CurveConstants& k = F::constants();
   ge_p3 A;
   if (prepared_A != nullptr) {
-    A = *prepared_A;
+    gi::p3_from_portable<F>(A, *prepared_A);
   } else if (!gi::decompress_strict<F>(A, public_key, k)) {
     return VerifyReason::non_canonical_point;
   }
@@ -233,7 +243,7 @@ LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8
   if (prepared_A == nullptr) {
     ge_p3 a8;
     gi::mul_by_cofactor<F>(a8, A);
-    if (gi::is_identity(a8)) return VerifyReason::small_order_key;
+    if (gi::is_identity<F>(a8)) return VerifyReason::small_order_key;
   }
 
   ge_p3 q;
@@ -251,7 +261,7 @@ LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8
     gi::p1p1_to_p3<F>(q, t);
   }
   gi::mul_by_cofactor<F>(q, q);
-  return gi::is_identity(q) ? VerifyReason::ok : VerifyReason::equation_failed;
+  return gi::is_identity<F>(q) ? VerifyReason::ok : VerifyReason::equation_failed;
 }
 
 }  // namespace verify_inline
