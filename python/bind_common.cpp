@@ -3,6 +3,7 @@
 #include "common/cpu.h"
 #include "blake3/blake3.h"
 #include "common/thread_pool.h"
+#include "ed25519/verify.h"
 #include "sha2/sha256.h"
 #include "sha2/sha512.h"
 
@@ -27,6 +28,7 @@ void bind_common(py::module_& m) {
     d["sha256"] = sha256_active_path();
     d["sha512"] = sha512_active_path();
     d["blake3"] = blake3_active_path();
+    d["ed25519"] = ed25519_active_path();
     return d;
   });
   m.def("hardware_thread_count", [] { return hardware_thread_count(); });

@@ -19,6 +19,7 @@ from ledger_core.errors import (
 from ledger_core import _native
 from ledger_core import hashing
 from ledger_core import merkle, proofs, checkpoint
+from ledger_core import ed25519
 
 __version__ = "0.1.0"
 
@@ -45,6 +46,7 @@ __all__ = [
     "merkle",
     "proofs",
     "checkpoint",
+    "ed25519",
     "LedgerError",
     "InvalidArgumentError",
     "OutOfRangeError",

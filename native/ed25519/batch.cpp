@@ -1,0 +1,255 @@
+#include "ed25519/batch.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "ed25519/keycache.h"
+#include "ed25519/scalar.h"
+#include "ed25519/verify.h"
+#include "sha2/sha512.h"
+
+namespace ledger_core {
+namespace {
+
+bool os_random(uint8_t* out, size_t len) {
+  while (len > 0) {
+    ssize_t got = getrandom(out, len, 0);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    out += got;
+    len -= size_t(got);
+  }
+  return true;
+}
+
+uint64_t load64(const uint8_t* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);  // x86-64 and every target we build for are little-endian
+  return x;
+}
+
+// What the per-item stage learns about one item (filled in parallel, one slot per item).
+struct Prepared {
+  ge_p3 R;
+  Scalar S;
+  Scalar k;
+  DecodedKey key;
+  bool pending;  // passed rules 0-3: waits for an equation
+};
+
+// An item that waits for an equation.
+struct Pending {
+  uint32_t item;  // offset of the item in the chunk (index into the Prepared array)
+  uint32_t key;   // index into Chunk::keys_
+  uint64_t z_lo, z_hi;
+};
+
+// One chunk of at most BATCH_CHUNK_MAX items, verified with all the threads allowed: the
+// per-item checks are spread over the pool in small slices, and the MSMs parallelise
+// inside (msm.h), so a thread that the OS starves slows the batch by its share only.
+class Chunk {
+ public:
+  Chunk(const uint8_t* pks, const MessageList& msgs, const uint8_t* sigs, size_t begin,
+        size_t end, size_t threads, MsmMethod method, uint8_t* reasons)
+      : pks_(pks), msgs_(msgs), sigs_(sigs), begin_(begin), end_(end), threads_(threads),
+        method_(method), reasons_(reasons) {}
+
+  Status run() {
+    const size_t n = end_ - begin_;
+    std::vector<uint8_t> random(16 * n);
+    if (!os_random(random.data(), random.size())) return Status::internal;
+    prepared_.resize(n);
+    parallel_for(n, threads_, 16, [&](size_t b, size_t e) {
+      for (size_t j = b; j < e; ++j) prepare(j);
+    });
+    // Key merging, in item order: an open-addressing table from key bytes to a key id.
+    size_t table_size = 16;
+    while (table_size < 2 * n) table_size <<= 1;
+    std::vector<uint32_t> table(table_size, 0);  // key id + 1, 0 = empty
+    std::vector<const uint8_t*> key_bytes;
+    pending_.reserve(n);
+    for (size_t j = 0; j < n; ++j) {
+      if (!prepared_[j].pending) continue;
+      const uint8_t* pk = pks_ + 32 * (begin_ + j);
+      size_t slot = size_t(load64(pk + 16) * 0x9e3779b97f4a7c15ULL) & (table_size - 1);
+      while (table[slot] && std::memcmp(key_bytes[table[slot] - 1], pk, 32) != 0)
+        slot = (slot + 1) & (table_size - 1);
+      if (!table[slot]) {
+        keys_.push_back(prepared_[j].key.point);
+        key_bytes.push_back(pk);
+        table[slot] = uint32_t(keys_.size());
+      }
+      const uint8_t* z = &random[16 * j];
+      pending_.push_back(Pending{uint32_t(j), table[slot] - 1, load64(z), load64(z + 8)});
+    }
+    key_acc_.resize(keys_.size());
+    key_seen_.assign(keys_.size(), 0);
+    std::vector<uint32_t> all(pending_.size());
+    for (size_t j = 0; j < all.size(); ++j) all[j] = uint32_t(j);
+    return settle(all);
+  }
+
+ private:
+  // Rules 0-3 for item begin_ + j (verify.h's order: S, A, R, A's order), and k.
+  void prepare(size_t j) {
+    const size_t i = begin_ + j;
+    const uint8_t* pk = pks_ + 32 * i;
+    const uint8_t* sig = sigs_ + 64 * i;
+    Prepared& p = prepared_[j];
+    p.pending = false;
+    if (!sc_is_canonical(sig + 32)) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_s);
+      return;
+    }
+    keycache_get(pk, &p.key);
+    if (!p.key.canonical) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+      return;
+    }
+    if (!ge_decompress_strict(p.R, sig)) {
+      reasons_[i] = uint8_t(VerifyReason::non_canonical_point);
+      return;
+    }
+    if (p.key.small_order) {
+      reasons_[i] = uint8_t(VerifyReason::small_order_key);
+      return;
+    }
+    Sha512 h;
+    h.init();
+    h.update(sig, 32);
+    h.update(pk, 32);
+    h.update(msgs_.item(i), msgs_.item_len(i));
+    uint8_t digest[SHA512_LEN];
+    h.final(digest);
+    uint64_t wide[8];
+    for (size_t w = 0; w < 8; ++w) wide[w] = load64(digest + 8 * w);
+    sc_reduce_wide(p.k, wide);
+    sc_from_bytes(p.S, sig + 32);
+    p.pending = true;
+  }
+
+  void give(uint32_t pending_index, VerifyReason reason) {
+    reasons_[begin_ + pending_[pending_index].item] = uint8_t(reason);
+  }
+
+  // Gives every pending item in `group` its verdict.
+  Status settle(const std::vector<uint32_t>& group) {
+    if (group.empty()) return Status::ok;
+    if (group.size() <= BATCH_SINGLE_MAX) {
+      for (uint32_t j : group) {
+        bool ok = false;
+        Status st = equation({j}, /*unit_coefficients=*/true, &ok);
+        if (st != Status::ok) return st;
+        give(j, ok ? VerifyReason::ok : VerifyReason::equation_failed);
+      }
+      return Status::ok;
+    }
+    bool ok = false;
+    Status st = equation(group, false, &ok);
+    if (st != Status::ok) return st;
+    if (ok) {
+      for (uint32_t j : group) give(j, VerifyReason::ok);
+      return Status::ok;
+    }
+    const size_t half = group.size() / 2;
+    std::vector<uint32_t> left(group.begin(), group.begin() + half);
+    std::vector<uint32_t> right(group.begin() + half, group.end());
+    st = settle(left);
+    if (st != Status::ok) return st;
+    return settle(right);
+  }
+
+  // *ok = ([8] of the random linear combination over `group` is the identity). With
+  // unit_coefficients every z is 1: for one item that is exactly its own cofactored
+  // equation, no randomness involved.
+  Status equation(const std::vector<uint32_t>& group, bool unit_coefficients, bool* ok) {
+    // Kept per thread between calls (no fresh pages per batch); equation() never nests.
+    thread_local std::vector<ge_p3> points;
+    thread_local std::vector<Scalar> scalars;
+    points.clear();
+    scalars.clear();
+    ScalarAcc s_acc;
+    sc_acc_zero(s_acc);
+    std::vector<uint32_t> touched;
+    for (uint32_t j : group) {
+      const Pending& p = pending_[j];
+      const Prepared& item = prepared_[p.item];
+      const uint64_t z_lo = unit_coefficients ? 1 : p.z_lo;
+      const uint64_t z_hi = unit_coefficients ? 0 : p.z_hi;
+      sc_acc_add_mul128(s_acc, z_lo, z_hi, item.S);
+      if (!key_seen_[p.key]) {
+        key_seen_[p.key] = 1;
+        sc_acc_zero(key_acc_[p.key]);
+        touched.push_back(p.key);
+      }
+      sc_acc_add_mul128(key_acc_[p.key], z_lo, z_hi, item.k);
+      Scalar z;
+      z.v[0] = z_lo;
+      z.v[1] = z_hi;
+      z.v[2] = z.v[3] = 0;
+      points.push_back(item.R);
+      scalars.push_back(z);
+    }
+    for (uint32_t key : touched) {
+      key_seen_[key] = 0;
+      Scalar c;
+      sc_acc_reduce(c, key_acc_[key]);
+      points.push_back(keys_[key]);
+      scalars.push_back(c);
+    }
+    Scalar b;
+    sc_acc_reduce(b, s_acc);
+    sc_neg(b, b);
+    ge_p3 sum;
+    Status st = msm_vartime(sum, b, scalars.data(), points.data(), points.size(), method_, threads_);
+    if (st != Status::ok) return st;
+    ge_p3 cleared;
+    ge_mul_by_cofactor(cleared, sum);
+    *ok = ge_is_identity(cleared);
+    return Status::ok;
+  }
+
+  const uint8_t* pks_;
+  const MessageList& msgs_;
+  const uint8_t* sigs_;
+  size_t begin_, end_, threads_;
+  MsmMethod method_;
+  uint8_t* reasons_;
+  std::vector<Prepared> prepared_;
+  std::vector<Pending> pending_;
+  std::vector<ge_p3> keys_;
+  std::vector<ScalarAcc> key_acc_;
+  std::vector<uint8_t> key_seen_;
+};
+
+}  // namespace
+
+Status ed25519_verify_batch(const uint8_t* public_keys, const MessageList& messages,
+                            const uint8_t* signatures, size_t count, size_t threads,
+                            MsmMethod method, uint8_t* reasons) {
+  if (count == 0) return Status::ok;
+  // Chunks one after the other, each using every thread: bounded memory, and each MSM as
+  // large as BATCH_CHUNK_MAX allows.
+  for (size_t begin = 0; begin < count; begin += BATCH_CHUNK_MAX) {
+    const size_t end = std::min(count, begin + BATCH_CHUNK_MAX);
+    Status st;
+    try {
+      Chunk chunk(public_keys, messages, signatures, begin, end, threads, method, reasons);
+      st = chunk.run();
+    } catch (const std::bad_alloc&) {
+      st = Status::no_memory;
+    }
+    if (st != Status::ok) return st;
+  }
+  return Status::ok;
+}
+
+}  // namespace ledger_core

@@ -1,0 +1,268 @@
+// The verification kernel as always-inlined functions, so that each field path file
+// compiles its own copy for its own target (field_inline.h explains why).
+//
+// Signed sliding windows (wNAF) of width w: a scalar becomes digits n_i, each zero or odd
+// with |n_i| < 2^(w-1), any two non-zero digits at least w positions apart, and
+// sum n_i 2^i equal to the scalar. A non-zero digit costs one addition of a precomputed
+// odd multiple |n_i| P (negated when n_i < 0), so about 256 / (w + 1) additions per scalar.
+#pragma once
+
+#include <cstring>
+
+#include "ed25519/field_paths.h"
+#include "ed25519/point_inline.h"
+#include "ed25519/verify.h"
+
+namespace ledger_core {
+namespace verify_inline {
+
+namespace fi = fe_inline;
+namespace gi = ge_inline;
+
+constexpr int kNafLen = 257;   // a 256-bit scalar can carry into bit 256
+constexpr int kWidthA = 5;     // per-call table over A: 8 odd multiples
+constexpr int kTableACount = 1 << (kWidthA - 2);
+
+// Writes the width-w NAF digits of the 256-bit little-endian s into naf[0, 257) and returns
+// the index of the highest non-zero digit (-1 for s = 0). 2 <= w <= 8.
+LC_ALWAYS_INLINE int wnaf(int8_t naf[kNafLen], const uint8_t s[32], int w) {
+  uint64_t x[5];
+  for (int i = 0; i < 4; ++i) x[i] = fi::load_le64(s + 8 * i);
+  x[4] = 0;
+  std::memset(naf, 0, kNafLen);
+  const uint64_t width = uint64_t(1) << w;
+  const uint64_t mask = width - 1;
+  int bits = 0;  // bit length of s: past it (with no carry pending) every digit is zero
+  for (int i = 3; i >= 0; --i) {
+    if (x[i] != 0) {
+      bits = 64 * i + 64 - __builtin_clzll(x[i]);
+      break;
+    }
+  }
+  uint64_t carry = 0;
+  int top = -1;
+  int pos = 0;
+  while (pos < kNafLen) {
+    if (carry == 0 && pos >= bits) break;
+    const int idx = pos >> 6, bit = pos & 63;
+    uint64_t buf = x[idx] >> bit;
+    if (bit + w > 64) buf |= x[idx + 1] << (64 - bit);  // idx < 4 here: bit 256 is the last pos
+    const uint64_t window = carry + (buf & mask);
+    if ((window & 1) == 0) {  // a zero digit; a pending carry moves up with it
+      if (carry == 0) {
+        // Skip the whole run of zero bits in this limb at once.
+        const uint64_t rest = x[idx] >> bit;
+        pos += rest != 0 ? __builtin_ctzll(rest) : 64 - bit;
+      } else {
+        pos += 1;
+      }
+      continue;
+    }
+    if (window < width / 2) {
+      carry = 0;
+      naf[pos] = int8_t(window);
+    } else {
+      carry = 1;
+      naf[pos] = int8_t(int64_t(window) - int64_t(width));
+    }
+    top = pos;
+    pos += w;
+  }
+  return top;
+}
+
+// out = P, 3P, 5P, ..., (2 kTableACount - 1) P.
+template <class F>
+LC_ALWAYS_INLINE void odd_multiples(ge_cached out[kTableACount], const ge_p3& P, const gi::CurveConstants& k) {
+  ge_p3 twice, cur = P;
+  gi::dbl_p3<F>(twice, P);
+  ge_cached twice_cached;
+  gi::to_cached<F>(twice_cached, twice, k);
+  gi::to_cached<F>(out[0], P, k);
+  for (int i = 1; i < kTableACount; ++i) {
+    gi::ge_p1p1 t;
+    gi::add_cached<F>(t, cur, twice_cached);
+    gi::p1p1_to_p3<F>(cur, t);
+    gi::to_cached<F>(out[i], cur, k);
+  }
+}
+
+// Adds digit d (odd or zero) of a cached table to the doubling result t.
+template <class F>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_cached* odd) {
+  if (d > 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::add_cached<F>(t, u, odd[d >> 1]);
+  } else if (d < 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::sub_cached<F>(t, u, odd[(-d) >> 1]);
+  }
+}
+
+template <class F>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_precomp* odd) {
+  if (d > 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::add_precomp<F>(t, u, odd[d >> 1]);
+  } else if (d < 0) {
+    gi::p1p1_to_p3<F>(u, t);
+    gi::sub_precomp<F>(t, u, odd[(-d) >> 1]);
+  }
+}
+
+// r = [a]A + [b]B with the per-call table over A and the start-up table over B.
+template <class F>
+LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
+                                        const uint8_t b[32], const gi::CurveConstants& k) {
+  int8_t naf_a[kNafLen], naf_b[kNafLen];
+  const int top_a = wnaf(naf_a, a, kWidthA);
+  const int top_b = wnaf(naf_b, b, BASE_WNAF_WIDTH);
+  int top = top_a > top_b ? top_a : top_b;
+  if (top < 0) {
+    gi::identity<F>(r);
+    return;
+  }
+
+  ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
+  odd_multiples<F>(odd_a, A, k);
+  const ge_precomp* odd_b = F::base_table();
+
+  gi::ge_p2 acc;
+  gi::FO<F>::set_small(acc.X, 0);
+  gi::FO<F>::set_small(acc.Y, 1);
+  gi::FO<F>::set_small(acc.Z, 1);
+  gi::ge_p1p1 t;
+  ge_p3 u;
+  for (int i = top; i >= 0; --i) {
+    gi::dbl<F>(t, acc);
+    add_digit<F>(t, u, naf_a[i], odd_a);
+    add_digit<F>(t, u, naf_b[i], odd_b);
+    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
+  }
+  gi::p1p1_to_p3<F>(r, t);
+}
+
+// The cofactored equation rewritten with half-size scalars (Pornin, "Optimized lattice
+// basis reduction in dimension 2, and fast Schnorr and EdDSA signature verification",
+// 2020): with small c0, c1 (|c0|, |c1| < 2^127) such that c0 = c1 k mod L, and
+// w = c1 S mod L = w_lo + 2^128 w_hi,
+//   [8]([S]B - R - [k]A) = 0   <=>   [8]([w_lo]B + [w_hi]B128 - [c1]R - [c0]A) = 0
+// (c1 is invertible mod L and [8] maps everything into the subgroup of order L). Four
+// scalars of 128 bits share 128 doublings instead of two of 253 sharing 253.
+using ed25519_paths::HalfScalars;
+
+template <class F>
+LC_ALWAYS_INLINE void negate_point(ge_p3& r, const ge_p3& p) {
+  fe zero;
+  gi::FO<F>::set_small(zero, 0);
+  r.Y = p.Y;
+  r.Z = p.Z;
+  gi::FO<F>::sub(r.X, zero, p.X);
+  gi::FO<F>::carry(r.X);
+  gi::FO<F>::sub(r.T, zero, p.T);
+  gi::FO<F>::carry(r.T);
+}
+
+// r = [h.a](+-A) + [h.r](+-R) + [h.b_lo]B + [h.b_hi]B128.
+template <class F>
+LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p3& A, const ge_p3& R,
+                                      const gi::CurveConstants& k) {
+  int8_t naf_a[kNafLen], naf_r[kNafLen], naf_lo[kNafLen], naf_hi[kNafLen];
+  int top = wnaf(naf_a, h.a, kWidthA);
+  int t2 = wnaf(naf_r, h.r, kWidthA);
+  top = t2 > top ? t2 : top;
+  t2 = wnaf(naf_lo, h.b_lo, BASE_WNAF_WIDTH);
+  top = t2 > top ? t2 : top;
+  t2 = wnaf(naf_hi, h.b_hi, BASE_WNAF_WIDTH);
+  top = t2 > top ? t2 : top;
+  if (top < 0) {
+    gi::identity<F>(r);
+    return;
+  }
+  ge_p3 signed_point;
+  ge_cached odd_a[kTableACount], odd_r[kTableACount];
+  if (h.a_negated) {
+    negate_point<F>(signed_point, A);
+    odd_multiples<F>(odd_a, signed_point, k);
+  } else {
+    odd_multiples<F>(odd_a, A, k);
+  }
+  if (h.r_negated) {
+    negate_point<F>(signed_point, R);
+    odd_multiples<F>(odd_r, signed_point, k);
+  } else {
+    odd_multiples<F>(odd_r, R, k);
+  }
+  const ge_precomp* odd_lo = F::base_table();
+  const ge_precomp* odd_hi = F::base128_table();
+
+  gi::ge_p2 acc;
+  gi::FO<F>::set_small(acc.X, 0);
+  gi::FO<F>::set_small(acc.Y, 1);
+  gi::FO<F>::set_small(acc.Z, 1);
+  gi::ge_p1p1 t;
+  ge_p3 u;
+  for (int i = top; i >= 0; --i) {
+    gi::dbl<F>(t, acc);
+    add_digit<F>(t, u, naf_a[i], odd_a);
+    add_digit<F>(t, u, naf_r[i], odd_r);
+    add_digit<F>(t, u, naf_lo[i], odd_lo);
+    add_digit<F>(t, u, naf_hi[i], odd_hi);
+    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
+  }
+  gi::p1p1_to_p3<F>(r, t);
+}
+
+// ge_double_scalarmult_vartime on field type F: public (radix 2^51) points in and out.
+template <class F>
+LC_ALWAYS_INLINE void double_scalarmult_public(ge_p3& r, const uint8_t a[32], const ge_p3& A,
+                                               const uint8_t b[32]) {
+  ge_p3 a_f, r_f;
+  gi::p3_from_portable<F>(a_f, A);
+  double_scalarmult<F>(r_f, a, a_f, b, F::constants());
+  gi::p3_to_portable<F>(r, r_f);
+}
+
+// Rules 2 to 4 of verify.h, given S canonical and k = H(R || A || M) mod L.
+// prepared_A is null, or A already decoded and checked (rules 2 and 3 for A).
+// half is null (then Q = [S]B - [k]A is compared with R), or the half-size form of the
+// same equation (HalfScalars) computed from k and S.
+template <class F>
+LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8_t public_key[32],
+                                            const uint8_t signature[64], const uint8_t k_scalar[32],
+                                            const HalfScalars* half) {
+  const gi::CurveConstants& k = F::constants();
+  ge_p3 A;
+  if (prepared_A != nullptr) {
+    gi::p3_from_portable<F>(A, *prepared_A);
+  } else if (!gi::decompress_strict<F>(A, public_key, k)) {
+    return VerifyReason::non_canonical_point;
+  }
+  ge_p3 R;
+  if (!gi::decompress_strict<F>(R, signature, k)) return VerifyReason::non_canonical_point;
+  if (prepared_A == nullptr) {
+    ge_p3 a8;
+    gi::mul_by_cofactor<F>(a8, A);
+    if (gi::is_identity<F>(a8)) return VerifyReason::small_order_key;
+  }
+
+  ge_p3 q;
+  if (half != nullptr) {
+    quad_scalarmult<F>(q, *half, A, R, k);  // the whole left side of the equation
+  } else {
+    // Q = [S]B - [k]A = [k](-A) + [S]B, then Q - R.
+    ge_p3 neg_A;
+    negate_point<F>(neg_A, A);
+    double_scalarmult<F>(q, k_scalar, neg_A, signature + 32, k);
+    ge_cached r_cached;
+    gi::to_cached<F>(r_cached, R, k);
+    gi::ge_p1p1 t;
+    gi::sub_cached<F>(t, q, r_cached);
+    gi::p1p1_to_p3<F>(q, t);
+  }
+  gi::mul_by_cofactor<F>(q, q);
+  return gi::is_identity<F>(q) ? VerifyReason::ok : VerifyReason::equation_failed;
+}
+
+}  // namespace verify_inline
+}  // namespace ledger_core

@@ -1,0 +1,303 @@
+"""Ed25519 batch verification: same verdict as single verification for every item.
+
+Mixes of honest, forged, small-order, mixed-order and non-canonical items at the sizes
+where the MSM or the chunking changes behaviour, with repeated keys and with 1 or all
+threads; then the argument forms and their errors.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import List, Tuple
+
+import numpy as np
+import pytest
+
+from ledger_core import _native, ed25519
+from test_ed25519 import (
+    B,
+    L,
+    MINUS_ZERO,
+    NON_CANONICAL_Y,
+    TORSION,
+    Signer,
+    h_scalar,
+    pt_add,
+    pt_encode,
+    pt_mul,
+    sign_raw,
+)
+
+Case = Tuple[bytes, bytes, bytes]
+
+
+def edge_cases() -> List[Case]:
+    """One or more items of every kind the policy distinguishes (built once, slow)."""
+    cases: List[Case] = []
+    signers = [Signer.new(100 + i) for i in range(3)]
+    for j, s in enumerate(signers):
+        msg = b"edge %d" % j
+        cases.append((s.pk, msg, sign_raw(s.a, s.pk, msg, 1000 + j)))  # honest
+        cases.append((s.pk, msg + b"x", sign_raw(s.a, s.pk, msg, 1000 + j)))  # forged msg
+        sig = sign_raw(s.a, s.pk, msg, 2000 + j, TORSION[j + 1])
+        cases.append((s.pk, msg, sig))  # R with torsion: cofactored ok
+        cases.append((s.pk, msg, sign_raw(s.a, s.pk, msg, 0, TORSION[j + 4])))  # small-order R
+        mixed = pt_encode(pt_add(pt_mul(s.a, B), TORSION[2 * j + 1]))
+        cases.append((mixed, msg, sign_raw(s.a, mixed, msg, 3000 + j)))  # mixed-order key
+        cases.append((mixed, msg + b"!", sign_raw(s.a, mixed, msg, 3000 + j)))  # ... forged
+        honest = sign_raw(s.a, s.pk, msg, 4000 + j)
+        for bad_s in (L, L + 1, 2**256 - 1):
+            cases.append((s.pk, msg, honest[:32] + bad_s.to_bytes(32, "little")))
+        cases.append((s.pk, msg, honest[:32] + (L - 1).to_bytes(32, "little")))  # wrong S
+    for t in TORSION:
+        cases.append((pt_encode(t), b"small", pt_encode(pt_mul(5, B)) + (5).to_bytes(32, "little")))
+    for enc in NON_CANONICAL_Y[::4] + MINUS_ZERO:
+        s = signers[0]
+        sig = sign_raw(s.a, s.pk, b"nc", 77)
+        cases.append((enc, b"nc", sig))  # non-canonical A
+        k = h_scalar(enc, s.pk, b"nc")
+        cases.append((s.pk, b"nc", enc + (k * s.a % L).to_bytes(32, "little")))  # non-canonical R
+    return cases
+
+
+EDGE = edge_cases()
+EDGE_REASONS = [ed25519.verify_detailed(*c) for c in EDGE]
+
+
+def test_edge_pool_covers_every_reason():
+    assert set(EDGE_REASONS) == {0, 2, 3, 4, 5}
+
+
+def honest_pool(signers: int, count: int, seed: int) -> List[Case]:
+    rng = random.Random(seed)
+    keys = [ed25519.SigningKey.from_seed(rng.randbytes(32)) for _ in range(signers)]
+    out = []
+    for i in range(count):
+        # Zipf-like: a few signers carry most items.
+        key = keys[min(int(rng.paretovariate(1.2)) - 1, signers - 1)]
+        msg = rng.randbytes(rng.randrange(0, 200))
+        out.append((key.public_key, msg, key.sign(msg)))
+    return out
+
+
+HONEST = honest_pool(40, 5000, 1)
+
+
+def mix(size: int, seed: int, bad_fraction: float) -> Tuple[List[Case], List[int]]:
+    rng = random.Random(seed)
+    cases, reasons = [], []
+    for i in range(size):
+        r = rng.random()
+        if r < bad_fraction:
+            j = rng.randrange(len(EDGE))
+            cases.append(EDGE[j])
+            reasons.append(EDGE_REASONS[j])
+        elif r < bad_fraction * 1.3:
+            pk, msg, sig = HONEST[rng.randrange(len(HONEST))]
+            pos = rng.randrange(64)
+            sig = sig[:pos] + bytes([sig[pos] ^ (1 << rng.randrange(8))]) + sig[pos + 1 :]
+            cases.append((pk, msg, sig))
+            reasons.append(-1)  # whatever single verification says
+        else:
+            cases.append(HONEST[(i * 7919 + seed) % len(HONEST)])
+            reasons.append(ed25519.OK)
+    return cases, reasons
+
+
+def columns(cases: List[Case]):
+    pks = np.frombuffer(b"".join(c[0] for c in cases), np.uint8).reshape(-1, 32)
+    sigs = np.frombuffer(b"".join(c[2] for c in cases), np.uint8).reshape(-1, 64)
+    return pks, [c[1] for c in cases], sigs
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 63, 64, 65, 255, 1000, 5000])
+def test_batch_equals_single_on_mixes(size):
+    cases, known = mix(size, size, 0.1 if size < 1000 else 0.01)
+    single = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    for s, k in zip(single, known):
+        assert k == -1 or s == k
+    pks, msgs, sigs = columns(cases)
+    for threads in (1, None):
+        got = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=threads)
+        assert got.shape == (size,) and got.dtype == np.uint8
+        assert (got == single).all(), np.nonzero(got != single)
+        assert (ed25519.verify_batch(pks, msgs, sigs, threads=threads) == (single == 0)).all()
+
+
+@pytest.mark.parametrize("size", [64, 1000])
+def test_all_honest_and_all_bad(size):
+    cases = HONEST[:size]
+    pks, msgs, sigs = columns(cases)
+    assert ed25519.verify_batch(pks, msgs, sigs).all()
+    forged = [(pk, msg + b"\x01", sig) for pk, msg, sig in cases]
+    pks, msgs, sigs = columns(forged)
+    got = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1)
+    assert (got == ed25519.EQUATION_FAILED).all()
+
+
+def test_one_key_repeated_everywhere():
+    key = ed25519.SigningKey.from_seed(bytes([9]) * 32)
+    msgs = [b"invoice %d" % i for i in range(700)]
+    sigs = [key.sign(m) for m in msgs]
+    bad = {3, 350, 699}
+    for i in bad:
+        msgs[i] += b"tampered"
+    got = ed25519.verify_batch_detailed([key.public_key] * 700, msgs, sigs)
+    assert set(np.nonzero(got)[0]) == bad
+
+
+def test_each_msm_method_gives_the_same_verdicts():
+    cases, _ = mix(300, 3, 0.05)
+    pks, msgs, sigs = columns(cases)
+    single = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    for method in (ed25519._MSM_STRAUS, ed25519._MSM_PIPPENGER):
+        got = ed25519._batch_reasons(pks, msgs, sigs, 1, method)
+        assert (got == single).all()
+
+
+def test_message_forms_agree():
+    cases, _ = mix(120, 5, 0.1)
+    pks, msgs, sigs = columns(cases)
+    expected = ed25519.verify_batch_detailed(pks, msgs, sigs)
+    offsets = np.zeros(len(msgs) + 1, np.uint64)
+    offsets[1:] = np.cumsum([len(m) for m in msgs])
+    buf = b"".join(msgs)
+    assert (ed25519.verify_batch_detailed(pks, (buf, offsets), sigs) == expected).all()
+    assert (ed25519.verify_batch_detailed(list(pks.tobytes()[i * 32 : i * 32 + 32] for i in range(120)),
+                                          (np.frombuffer(buf, np.uint8), list(map(int, offsets))),
+                                          [bytes(s) for s in sigs]) == expected).all()
+    # Fixed-width messages as an (N, k) array.
+    key = ed25519.SigningKey.from_seed(bytes(32))
+    rows = np.arange(50 * 16, dtype=np.uint32).astype(np.uint8).reshape(50, 16)
+    fsigs = np.frombuffer(b"".join(key.sign(r.tobytes()) for r in rows), np.uint8).reshape(50, 64)
+    fpks = np.tile(np.frombuffer(key.public_key, np.uint8), (50, 1))
+    assert ed25519.verify_batch(fpks, rows, fsigs).all()
+    rows2 = rows.copy()
+    rows2[10, 3] ^= 1
+    assert list(np.nonzero(~ed25519.verify_batch(fpks, rows2, fsigs))[0]) == [10]
+
+
+def test_shape_and_count_errors_name_the_argument():
+    pks, msgs, sigs = columns(HONEST[:4])
+    with pytest.raises(ValueError, match="signatures"):
+        ed25519.verify_batch(pks, msgs, sigs[:3])
+    with pytest.raises(ValueError, match="messages"):
+        ed25519.verify_batch(pks, msgs[:3], sigs)
+    with pytest.raises(ValueError, match="public_keys"):
+        ed25519.verify_batch(np.zeros((4, 31), np.uint8), msgs, sigs)
+    with pytest.raises(ValueError, match="signatures"):
+        ed25519.verify_batch(pks, msgs, np.zeros((4, 63), np.uint8))
+    with pytest.raises(ValueError, match=r"signatures\[1\]"):
+        ed25519.verify_batch(pks, msgs, [bytes(64), bytes(63), bytes(64), bytes(64)])
+    with pytest.raises(ValueError, match="messages"):
+        ed25519.verify_batch(pks, (b"abc", np.array([0, 1, 2, 3, 9], np.uint64)), sigs)
+    with pytest.raises(ValueError, match="messages"):
+        ed25519.verify_batch(pks, np.zeros((4,), np.uint8), sigs)
+    with pytest.raises(ValueError, match="threads"):
+        ed25519.verify_batch(pks, msgs, sigs, threads=0)
+    with pytest.raises(TypeError):
+        ed25519.verify_batch(pks, b"one message", sigs)
+
+
+def test_empty_batch():
+    got = ed25519.verify_batch_detailed(np.zeros((0, 32), np.uint8), [], np.zeros((0, 64), np.uint8))
+    assert got.shape == (0,) and got.dtype == np.uint8
+    assert ed25519.verify_batch([], [], []).shape == (0,)
+
+
+def test_key_cache_bounded_and_consistent():
+    ed25519.clear_key_cache()
+    stats = ed25519.key_cache_stats()
+    assert stats["entries"] == 0 and stats["hits"] == 0 and stats["capacity"] >= 1024
+    cases = HONEST[:500]
+    pks, msgs, sigs = columns(cases)
+    assert ed25519.verify_batch(pks, msgs, sigs, threads=1).all()
+    distinct = len({c[0] for c in cases})
+    stats = ed25519.key_cache_stats()
+    # One lookup per item: the first sight of each key misses, every later one hits.
+    assert stats["entries"] == distinct == stats["misses"]
+    assert stats["hits"] == len(cases) - distinct
+    assert ed25519.verify_batch(pks, msgs, sigs, threads=1).all()
+    stats = ed25519.key_cache_stats()
+    assert stats["hits"] == 2 * len(cases) - distinct and stats["entries"] == distinct
+    # Invalid keys are cached with their verdict and keep failing.
+    bad = [(EDGE[i][0], EDGE[i][1], EDGE[i][2]) for i, r in enumerate(EDGE_REASONS) if r in (3, 4)]
+    bpks, bmsgs, bsigs = columns(bad)
+    first = ed25519.verify_batch_detailed(bpks, bmsgs, bsigs)
+    assert (ed25519.verify_batch_detailed(bpks, bmsgs, bsigs) == first).all()
+
+
+def test_key_cache_eviction_keeps_verdicts():
+    # Flood one shard (the shard is picked by the key's first byte) with more keys than it
+    # holds: eviction must not change any verdict, and the cache stays bounded.
+    cap = ed25519.key_cache_stats()["capacity"]
+    per_shard = cap // 64
+    rng = random.Random(11)
+    flood = []
+    r_bytes = pt_encode(pt_mul(3, B))
+    for i in range(per_shard + per_shard // 2):
+        pk = bytes([64]) + rng.randbytes(31)
+        flood.append((pk, b"f%d" % i, r_bytes + rng.randbytes(31) + bytes([rng.randrange(16)])))
+    honest = HONEST[:200]
+    cases = honest + flood + honest
+    single = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    assert set(single[len(honest) : -len(honest)]) == {ed25519.NON_CANONICAL_POINT, ed25519.EQUATION_FAILED}
+    pks, msgs, sigs = columns(cases)
+    for _ in range(2):
+        assert (ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1) == single).all()
+    assert ed25519.key_cache_stats()["entries"] <= cap
+
+
+def test_threads_do_not_change_verdicts_on_large_mixed_batch():
+    cases, _ = mix(3000, 17, 0.02)
+    pks, msgs, sigs = columns(cases)
+    one = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1)
+    two = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=2)
+    every = ed25519.verify_batch_detailed(pks, msgs, sigs)
+    assert (one == two).all() and (one == every).all()
+
+
+def test_native_batch_rejects_bad_msm_choice():
+    pks, msgs, sigs = columns(HONEST[:2])
+    with pytest.raises(ValueError):
+        _native.ed25519_verify_batch_fixed(pks, np.zeros((2, 1), np.uint8), sigs, 0, 7)
+
+
+def test_batch_larger_than_one_chunk():
+    # More items than one MSM chunk takes (BATCH_CHUNK_MAX = 16384): verdicts stay per item
+    # across the chunk boundary.
+    cases = (HONEST * 4)[:20000]
+    pks, msgs, sigs = columns(cases)
+    sigs = sigs.copy()
+    bad = [0, 16383, 16384, 19999]
+    for i in bad:
+        sigs[i, 40] ^= 0x01
+    got = ed25519.verify_batch_detailed(pks, msgs, sigs)
+    assert list(np.nonzero(got)[0]) == bad
+    assert (got[bad] == ed25519.EQUATION_FAILED).all()
+
+
+def test_concurrent_callers_share_pool_and_cache():
+    # Several Python threads verify at once (the GIL is released): the pool runs one
+    # caller's work and the others inline, the key cache is shared; no verdict changes.
+    import threading
+
+    cases, _ = mix(800, 23, 0.05)
+    pks, msgs, sigs = columns(cases)
+    expected = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    results = {}
+
+    def work(k: int) -> None:
+        for rep in range(3):
+            if k == 0 and rep == 1:
+                ed25519.clear_key_cache()
+            results[(k, rep)] = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=None)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12
+    for got in results.values():
+        assert (got == expected).all()
