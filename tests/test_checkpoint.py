@@ -164,8 +164,7 @@ def test_invalid_checkpoints_cannot_be_made():
 
 
 def test_signature_verification_goes_through_one_function(monkeypatch):
-    """Integration will swap _verify_signature for ledger_core.ed25519.verify: it is the
-    only place a signature is checked."""
+    """_verify_signature (ledger_core.ed25519.verify) is the only place a signature is checked."""
     note = make_note()
     calls = []
 
@@ -192,3 +191,22 @@ def test_proofs_against_a_signed_checkpoint(suite):
     leaf = merkle.leaf_hash(suite, b"invoice 42")
     assert merkle.verify_inclusion(suite, leaf, 42, new.size, tree.inclusion_proof(42, new.size), new.root)
     assert merkle.verify_consistency(suite, old.size, new.size, old.root, new.root, tree.consistency_proof(old.size))
+
+
+def test_ledger_core_signing_key_signs_and_non_canonical_s_is_rejected():
+    """Checkpoints take our SigningKey, and verification follows docs/POLICY.md: the same
+    signature with S + L in place of S (accepted by lax verifiers) is rejected."""
+    from ledger_core import ed25519
+
+    key = ed25519.SigningKey.from_seed(SEED)
+    note = checkpoint.sign(Checkpoint(ORIGIN, 7, bytes(range(32))), key)
+    assert checkpoint.verify(note, key.public_key, ORIGIN).size == 7
+    text, line = note.split("\n\n")
+    name, b64 = line.rstrip("\n").split(" ")[1:]
+    raw = base64.b64decode(b64)
+    L = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(raw[4 + 32 :], "little") + L
+    forged = raw[: 4 + 32] + s.to_bytes(32, "little")
+    forged_note = text + "\n\n" + f"\u2014 {name} {base64.b64encode(forged).decode()}\n"
+    with pytest.raises(SignatureError):
+        checkpoint.verify(forged_note, key.public_key, ORIGIN)

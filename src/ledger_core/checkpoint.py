@@ -19,7 +19,8 @@ a known key's signature fails, and needs at least one known key's signature to s
 blake3-suite log are not RFC 6962 roots, so such logs should say so in their origin
 (docs/FORMAT.md).
 
-Signing uses PyNaCl; ledger_core never handles secret-key arithmetic itself.
+Signing goes through libsodium (PyNaCl); ledger_core never handles secret-key arithmetic
+itself. Verification is ledger_core.ed25519.verify, under the policy of docs/POLICY.md.
 """
 
 from __future__ import annotations
@@ -147,13 +148,17 @@ def parse_verifier_key(vkey: str) -> Tuple[str, bytes]:
 
 
 def _signing_key(key: Any) -> Any:
-    from nacl.signing import SigningKey
+    from nacl.signing import SigningKey as NaclSigningKey
+
+    from ledger_core.ed25519 import SigningKey
 
     if isinstance(key, SigningKey):
+        return key._key
+    if isinstance(key, NaclSigningKey):
         return key
     if isinstance(key, (bytes, bytearray)) and len(key) == 32:
-        return SigningKey(bytes(key))
-    raise TypeError("signing_key must be a nacl.signing.SigningKey or a 32-byte seed")
+        return NaclSigningKey(bytes(key))
+    raise TypeError("signing_key must be a ledger_core.ed25519.SigningKey, a nacl.signing.SigningKey or a 32-byte seed")
 
 
 def sign(checkpoint: Checkpoint, signing_key: Any, name: Optional[str] = None) -> str:
@@ -176,15 +181,13 @@ def public_key_of(signing_key: Any) -> bytes:
 
 
 def _verify_signature(public_key: bytes, message: bytes, signature: bytes) -> bool:
-    """Ed25519 verification of one note signature (the one place that calls a verifier)."""
-    from nacl.exceptions import BadSignatureError
-    from nacl.signing import VerifyKey
+    """Ed25519 verification of one note signature (the one place that calls a verifier):
+    ledger_core's own verifier, under the policy of docs/POLICY.md."""
+    from ledger_core import ed25519
 
-    try:
-        VerifyKey(bytes(public_key)).verify(bytes(message), bytes(signature))
-    except (BadSignatureError, ValueError, TypeError):
+    if len(public_key) != ed25519.PUBLIC_KEY_LEN or len(signature) != ed25519.SIGNATURE_LEN:
         return False
-    return True
+    return ed25519.verify(bytes(public_key), bytes(message), bytes(signature))
 
 
 def _split_note(note: Union[str, bytes]) -> Tuple[str, List[Tuple[str, bytes]]]:

@@ -1,0 +1,181 @@
+"""The end-to-end demo behind ``ledger-core demo`` (``bash run.sh demo``).
+
+On an embedded default data set it runs the main job and prints throughput:
+
+1. generate sellers (Ed25519 keys through libsodium) and signed invoices;
+2. import: verify every signature in batches (the native batch verifier), then
+   append every accepted record to the Merkle log;
+3. prove: inclusion proofs for random invoices and a consistency proof between
+   two sizes, checked by the native verifier and by the pure-Python auditor
+   module ``ledger_core.proofs``; a signed checkpoint of the final root;
+4. audit: recompute the root from the records, re-verify every signature, and
+   show that a tampered invoice is caught by both the signature check and its
+   inclusion proof.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable, List, Tuple
+
+import numpy as np
+
+import ledger_core
+from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
+
+
+@dataclass
+class Invoices:
+    public_keys: np.ndarray  # (N, 32) uint8, the seller's key per invoice
+    signatures: np.ndarray  # (N, 64) uint8
+    buffer: bytes  # the invoice documents, concatenated
+    offsets: np.ndarray  # (N + 1,) uint64
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def document(self, i: int) -> bytes:
+        return self.buffer[int(self.offsets[i]) : int(self.offsets[i + 1])]
+
+
+def _timed(fn: Callable[[], object]) -> Tuple[object, float]:
+    t0 = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - t0
+
+
+def _line(label: str, count: int, seconds: float, unit: str, extra: str = "") -> None:
+    rate = count / seconds if seconds > 0 else float("inf")
+    print(f"  {label:<34} {count:>10,} {unit:<8} {seconds:8.3f} s  {rate:>14,.0f} {unit}/s  {extra}")
+
+
+def generate(count: int, sellers: int, seed: int) -> Invoices:
+    """Signed invoices from `sellers` keys, drawn Zipf-like, deterministic in `seed`."""
+    rng = np.random.default_rng(seed)
+    keys = [
+        ed25519.SigningKey.from_seed(hashing.blake3_derive_key("ledger_core demo seller", seed.to_bytes(8, "little") + i.to_bytes(8, "little")))
+        for i in range(sellers)
+    ]
+    weights = 1.0 / np.arange(1, sellers + 1)
+    seller_of = rng.choice(sellers, size=count, p=weights / weights.sum())
+    amounts = rng.integers(100, 10_000_000, size=count)
+    days = rng.integers(0, 365, size=count)
+    docs: List[bytes] = []
+    sigs = np.empty((count, ed25519.SIGNATURE_LEN), dtype=np.uint8)
+    pks = np.empty((count, ed25519.PUBLIC_KEY_LEN), dtype=np.uint8)
+    for i in range(count):
+        s = int(seller_of[i])
+        doc = json.dumps(
+            {
+                "seller": f"DE{100000000 + s}",
+                "number": f"INV-{s}-{i:09d}",
+                "issue_date": f"2026-{1 + int(days[i]) // 31:02d}-{1 + int(days[i]) % 28:02d}",
+                "currency": "EUR",
+                "total_cents": int(amounts[i]),
+                "buyer": f"FR{int(rng.integers(10**10, 10**11))}",
+            },
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
+        docs.append(doc)
+        sigs[i] = np.frombuffer(keys[s].sign(doc), dtype=np.uint8)
+        pks[i] = np.frombuffer(keys[s].public_key, dtype=np.uint8)
+    offsets = np.zeros(count + 1, dtype=np.uint64)
+    np.cumsum([len(d) for d in docs], out=offsets[1:])
+    return Invoices(pks, sigs, b"".join(docs), offsets)
+
+
+def leaf_records(inv: Invoices) -> Tuple[bytes, np.ndarray]:
+    """The Merkle leaf of an invoice: public key || signature || document."""
+    parts: List[bytes] = []
+    for i in range(len(inv)):
+        parts.append(inv.public_keys[i].tobytes() + inv.signatures[i].tobytes() + inv.document(i))
+    offsets = np.zeros(len(parts) + 1, dtype=np.uint64)
+    np.cumsum([len(p) for p in parts], out=offsets[1:])
+    return b"".join(parts), offsets
+
+
+def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026, batch: int = 4096) -> int:
+    feats = ledger_core.features()
+    print(f"ledger_core {ledger_core.__version__}: {feats['threads']} threads, paths {feats['paths']}")
+    print(f"demo: {count:,} invoices from {sellers:,} sellers (seed {seed})\n")
+
+    print("1. generate (libsodium signing through PyNaCl)")
+    inv, t = _timed(lambda: generate(count, sellers, seed))
+    _line("generate + sign", count, t, "invoices")
+
+    print("\n2. import: batch-verify signatures, append to the Merkle log")
+    anchor_n = min(count, 5_000)
+    from nacl.signing import VerifyKey
+
+    def libsodium_loop() -> None:
+        for i in range(anchor_n):
+            VerifyKey(inv.public_keys[i].tobytes()).verify(inv.document(i), inv.signatures[i].tobytes())
+
+    _, t_sodium = _timed(libsodium_loop)
+    _line("libsodium verify (anchor)", anchor_n, t_sodium, "sigs")
+    messages = (inv.buffer, inv.offsets)
+    for threads in (1, None):
+        ok, t_verify = _timed(lambda: ed25519.verify_batch(inv.public_keys, messages, inv.signatures, threads=threads))
+        ratio = (anchor_n / t_sodium) and (count / t_verify) / (anchor_n / t_sodium)
+        _line(f"verify_batch threads={threads or feats['threads']}", count, t_verify, "sigs", f"{ratio:5.1f}x libsodium")
+    if not bool(np.all(ok)):
+        bad = int(np.flatnonzero(~ok)[0])
+        raise SystemExit(f"demo: generated invoice {bad} failed verification (a bug)")
+
+    tree = merkle.MerkleTree(suite="blake3")
+    records, t_leaves = _timed(lambda: leaf_records(inv))
+    _, t_append = _timed(lambda: tree.extend(records))
+    _line("append to Merkle log", count, t_append, "leaves")
+    root = tree.root()
+    print(f"  root at size {tree.size:,}: {root.hex()}")
+
+    print("\n3. prove")
+    rng = np.random.default_rng(seed + 1)
+    picks = rng.integers(0, count, size=min(count, 10_000))
+    proofs_list, t_prove = _timed(lambda: [tree.inclusion_proof(int(i)) for i in picks])
+    _line("inclusion proofs", len(picks), t_prove, "proofs")
+    leaf_hashes = [tree.leaf_hash(int(i)) for i in picks]
+    ok_native, t_check = _timed(
+        lambda: all(merkle.verify_inclusion("blake3", h, int(i), count, p, root) for h, i, p in zip(leaf_hashes, picks, proofs_list))
+    )
+    _line("verify inclusion (native)", len(picks), t_check, "proofs")
+    k = min(len(picks), 200)
+    ok_python, t_py = _timed(
+        lambda: all(proofs.verify_inclusion("blake3", leaf_hashes[j], int(picks[j]), count, proofs_list[j], root) for j in range(k))
+    )
+    _line("verify inclusion (pure Python)", k, t_py, "proofs")
+    old = count // 3
+    cproof = tree.consistency_proof(old)
+    ok_cons = merkle.verify_consistency("blake3", old, count, tree.root(old), root, cproof) and proofs.verify_consistency(
+        "blake3", old, count, tree.root(old), root, cproof
+    )
+    print(f"  consistency {old:,} -> {count:,}: {len(cproof)} hashes, verifies: {ok_cons}")
+    operator = ed25519.SigningKey.from_seed(hashing.blake3_derive_key("ledger_core demo operator", seed.to_bytes(8, "little")))
+    origin = "demo.ledger-core.example/log"
+    note = checkpoint.sign(checkpoint.Checkpoint(origin, count, root), operator)
+    print("  signed checkpoint:\n    " + note.rstrip("\n").replace("\n", "\n    "))
+    verified = checkpoint.verify(note, operator.public_key, origin)
+    if not (ok_native and ok_python and ok_cons and verified.size == count and verified.root == root):
+        raise SystemExit("demo: a proof or the checkpoint did not verify (a bug)")
+
+    print("\n4. audit")
+    audit = merkle.MerkleTree(suite="blake3")
+    _, t_root = _timed(lambda: audit.extend(leaf_records(inv)))
+    print(f"  recomputed root from {count:,} records matches: {audit.root() == root}")
+    reasons, t_reverify = _timed(lambda: ed25519.verify_batch_detailed(inv.public_keys, messages, inv.signatures))
+    _line("re-verify all signatures", count, t_reverify, "sigs", f"{int(np.sum(reasons == ed25519.OK)):,} ok")
+    victim = int(picks[0])
+    doc = bytearray(inv.document(victim))
+    doc[doc.index(b'"total_cents":') + 14] ^= 0x01  # one digit of the amount
+    sig_ok = ed25519.verify(inv.public_keys[victim].tobytes(), bytes(doc), inv.signatures[victim].tobytes())
+    forged_leaf = merkle.leaf_hash("blake3", inv.public_keys[victim].tobytes() + inv.signatures[victim].tobytes() + bytes(doc))
+    proof_ok = merkle.verify_inclusion("blake3", forged_leaf, victim, count, proofs_list[0], root)
+    print(f"  tampered invoice {victim}: signature verifies {sig_ok}, inclusion proof verifies {proof_ok}")
+    if sig_ok or proof_ok or audit.root() != root:
+        raise SystemExit("demo: the audit failed to catch tampering (a bug)")
+
+    print("\ndemo: all checks passed")
+    return 0
