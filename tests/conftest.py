@@ -10,7 +10,19 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("LEDGER_CORE_SHARED", ROOT.parent / "shared"))
+
+
+def _find_shared() -> Path:
+    """$LEDGER_CORE_SHARED, else the nearest `shared/` beside the checkout or an ancestor of it."""
+    if os.environ.get("LEDGER_CORE_SHARED"):
+        return Path(os.environ["LEDGER_CORE_SHARED"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "vectors").is_dir():
+            return parent / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = _find_shared()
 VECTORS = SHARED / "vectors"
 
 settings.register_profile(
