@@ -8,6 +8,8 @@ Measures
     against one blake3-package call per node (the way Python code hashes nodes today);
   * BLAKE3 GB/s on 1 KB and 1 MB inputs against the blake3 package single-threaded
     (``blake3.blake3(data, max_threads=1)``) and hashlib.sha256;
+  * BLAKE3 variable-length leaves (100..1500 bytes, invoice-sized) through blake3_many
+    against one blake3-package call per leaf;
   * SHA-256 node cost (64 and 65 bytes) through sha256_many against hashlib per node.
 
 Every figure is the fastest single call (a batch of --nodes nodes, or one input) seen in
@@ -57,6 +59,7 @@ def machine() -> Dict[str, object]:
         "python": platform.python_version(),
         "blake3_package": getattr(blake3_pkg, "__version__", "unknown"),
         "ledger_core_features": ledger_core.features(),
+        "load_average_1min_at_start": os.getloadavg()[0],
     }
 
 
@@ -134,6 +137,31 @@ def bench(reps: int, min_time: float, node_count: int) -> Dict[str, object]:
         }
     results["blake3_throughput"] = throughput
 
+    # --- BLAKE3 variable-length leaves (invoice-sized items) ----------------------------
+    leaf_count = min(node_count, 4000)  # ~3 MB: in cache, like the anchor's leaves
+    lengths = rng.integers(100, 1500, size=leaf_count)
+    offsets = np.zeros(leaf_count + 1, dtype=np.uint64)
+    np.cumsum(lengths, out=offsets[1:])
+    buffer = rng.integers(0, 256, size=int(offsets[-1]), dtype=np.uint8).tobytes()
+    leaf_list = [buffer[int(offsets[i]) : int(offsets[i + 1])] for i in range(leaf_count)]
+    leaf_bytes = sum(len(x) for x in leaf_list)
+    assert bytes(hashing.blake3_many((buffer, offsets))[1]) == blake3_pkg.blake3(leaf_list[1]).digest()
+
+    def package_per_leaf() -> None:
+        for leaf in leaf_list:
+            blake3_pkg.blake3(leaf).digest()
+
+    ours, anchor = compare(
+        lambda: hashing.blake3_many((buffer, offsets), threads=1), package_per_leaf, reps, min_time
+    )
+    results["blake3_var_leaves_100_1500B"] = {
+        "blake3_many_1_thread_GBps": len(buffer) / ours / 1e9,
+        "blake3_many_1_thread_ns_per_item": ours / leaf_count * 1e9,
+        "blake3_package_call_per_item_GBps": leaf_bytes / anchor / 1e9,
+        "blake3_package_call_per_item_ns": anchor / len(leaf_list) * 1e9,
+        "speedup": (anchor / len(leaf_list)) / (ours / leaf_count),
+    }
+
     # --- SHA-256 nodes ---------------------------------------------------------------------
     sha_nodes: Dict[str, Dict[str, float]] = {}
     for width in (64, 65):
@@ -164,7 +192,9 @@ def write_markdown(path: Path, info: Dict[str, object], results: Dict[str, objec
     lines = [
         SECTION,
         "",
-        f"Machine: {info['cpu_model']}, {info['logical_cpus']} logical CPUs (shared with other jobs while measured); "
+        f"Machine: {info['cpu_model']}, {info['logical_cpus']} logical CPUs, shared with other jobs while measured "
+        f"(1-minute load average {info['load_average_1min_at_start']:.1f} at the start: all-thread figures "
+        f"cannot show scaling then); "
         f"Python {info['python']}, blake3 package {info['blake3_package']}. "
         f"Paths: blake3 `{paths['blake3']}`, sha256 `{paths['sha256']}`.",
         "",
@@ -189,6 +219,13 @@ def write_markdown(path: Path, info: Dict[str, object], results: Dict[str, objec
             f"| BLAKE3 {label} vs hashlib.sha256 | {row['ledger_core_blake3_GBps']:.2f} GB/s | "
             f"{row['hashlib_sha256_GBps']:.2f} GB/s (hashlib sha256) | {row['ratio_vs_hashlib_sha256']:.2f}x |"
         )
+    v = results["blake3_var_leaves_100_1500B"]
+    lines.append(
+        f"| BLAKE3 leaves of 100..1500 bytes, blake3_many((buffer, offsets)) 1 thread | "
+        f"{v['blake3_many_1_thread_ns_per_item']:.0f} ns/item ({v['blake3_many_1_thread_GBps']:.2f} GB/s) | "
+        f"{v['blake3_package_call_per_item_ns']:.0f} ns/item ({v['blake3_package_call_per_item_GBps']:.2f} GB/s; "
+        f"blake3 package, one call per item) | {v['speedup']:.1f}x |"
+    )
     for width, row in sha.items():
         lines.append(
             f"| SHA-256 {width} node, sha256_many 1 thread | {row['sha256_many_1_thread_ns_per_node']:.1f} ns/node | "

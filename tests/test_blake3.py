@@ -90,6 +90,23 @@ def test_boundary_lengths_match_blake3_package(length):
     assert blake3(data, length=131) == blake3_ref.blake3(data).digest(131)
 
 
+# Both sides of every block boundary up to 32 blocks and of every chunk boundary up to
+# 20 chunks.
+SWEEP_LENGTHS = sorted(
+    {64 * k + d for k in range(33) for d in (-1, 0, 1) if 64 * k + d >= 0}
+    | {1024 * k + d for k in range(21) for d in (-1, 0, 1) if 1024 * k + d >= 0}
+)
+
+
+def test_every_block_and_chunk_boundary_one_shot_and_batched():
+    data = random_bytes(max(SWEEP_LENGTHS), 77)
+    items = [data[:n] for n in SWEEP_LENGTHS]
+    expected = [blake3_ref.blake3(x).digest() for x in items]
+    assert [blake3(x) for x in items] == expected
+    assert [bytes(r) for r in blake3_many(items)] == expected
+    assert [bytes(r) for r in blake3_many(items, _portable=True)] == expected
+
+
 def test_large_input_one_megabyte_and_odd_sizes():
     for length in (1 << 20, (1 << 20) + 1, 3 * (1 << 20) - 5):
         data = random_bytes(length, 7)
@@ -307,3 +324,24 @@ def test_one_shot_from_many_threads():
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(blake3, inputs))
     assert results == [blake3_ref.blake3(x).digest() for x in inputs]
+
+
+def test_many_multi_chunk_messages_share_lanes():
+    # Messages of 2..8 chunks are hashed chunk-by-chunk in shared lanes and folded in a
+    # window of 64 chunks; longer ones go through the hasher. Mixed, with window flushes.
+    rng = np.random.default_rng(21)
+    lengths = [int(x) for x in rng.integers(1025, 10 * 1024, size=60)] + [2048, 8192, 8193, 1025, 0, 64]
+    items = [random_bytes(n, 1000 + i) for i, n in enumerate(lengths)]
+    key = random_bytes(32, 5)
+    for k in (None, key):
+        expected = [blake3_ref.blake3(x, **({"key": k} if k else {})).digest() for x in items]
+        assert [bytes(r) for r in blake3_many(items, key=k)] == expected
+        assert [bytes(r) for r in blake3_many(items, key=k, _portable=True)] == expected
+    rows = np.frombuffer(random_bytes(70 * 3000, 9), dtype=np.uint8).reshape(70, 3000)
+    assert [bytes(r) for r in blake3_many(rows)] == [blake3_ref.blake3(r.tobytes()).digest() for r in rows]
+
+
+def test_hasher_attributes_like_hashlib():
+    h = Blake3()
+    assert (h.name, h.digest_size, h.block_size) == ("blake3", 32, 64)
+    assert h.hexdigest() == blake3_ref.blake3(b"").hexdigest()

@@ -142,7 +142,7 @@ void push_subtree(Blake3Hasher& h, const uint8_t cv[32], unsigned level) {
 // The chaining value of chunk_count (a power of two <= MAX_SUBTREE_CHUNKS) whole chunks
 // starting at chunk index `counter`: chunks 8 at a time, then each level of parents.
 void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], uint64_t counter,
-                uint8_t flags, HashLanesFn hash_lanes, uint8_t out[32]) {
+                uint8_t flags, const Kernels& kernels, uint8_t out[32]) {
   uint8_t buffer_a[MAX_SUBTREE_CHUNKS * 32], buffer_b[MAX_SUBTREE_CHUNKS * 32];
   uint8_t* cvs = buffer_a;
   uint8_t* next = buffer_b;
@@ -160,24 +160,11 @@ void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], 
       job.last_block_len[l] = 64;
       job.counter[l] = counter + i + l;
     }
-    hash_lanes(job, cvs + i * 32);
+    kernels.hash_lanes(job, cvs + i * 32);
   }
-  job.flags = flags | PARENT;
-  job.flags_start = 0;
-  job.flags_end = 0;
-  job.block_count = 1;
   for (size_t n = chunk_count; n > 1; n /= 2) {
-    const size_t parents = n / 2;
-    for (size_t i = 0; i < parents; i += MAX_LANES) {
-      job.lane_count = parents - i < MAX_LANES ? parents - i : MAX_LANES;
-      for (size_t l = 0; l < job.lane_count; ++l) {
-        job.input[l] = cvs + (i + l) * 64;
-        job.last_block[l] = job.input[l];
-        job.last_block_len[l] = 64;
-        job.counter[l] = 0;
-      }
-      hash_lanes(job, next + i * 32);
-    }
+    // Parent i of this level is the 64 bytes cvs[64 i, 64 i + 64): two children.
+    kernels.hash_blocks(cvs, 64, n / 2, 64, key, flags | PARENT, next);
     uint8_t* t = cvs;
     cvs = next;
     next = t;
@@ -185,24 +172,25 @@ void subtree_cv(const uint8_t* data, size_t chunk_count, const uint32_t key[8], 
   std::memcpy(out, cvs, 32);
 }
 
-void hasher_update(Blake3Hasher& h, const uint8_t* data, size_t len, HashLanesFn hash_lanes) {
+void hasher_update(Blake3Hasher& h, const uint8_t* data, size_t len, const Kernels& kernels) {
   while (len > 0) {
     if (chunk_len(h) == BLAKE3_CHUNK_LEN) {
       uint8_t cv[32];
       chunk_output(h).chaining_value(cv);
       push_subtree(h, cv, 0);
     }
-    if (chunk_len(h) == 0 && len > BLAKE3_CHUNK_LEN) {
-      // Whole chunks with more input after them: hash the largest aligned subtree.
-      size_t chunks = 1;
-      unsigned level = 0;
+    if (chunk_len(h) == 0 && len > 2 * BLAKE3_CHUNK_LEN && (h.chunk_counter & 1) == 0) {
+      // Whole chunks with more input after them: hash the largest aligned subtree (of at
+      // least 2 chunks: one chunk alone in the lanes would cost more than the scalar path).
+      size_t chunks = 2;
+      unsigned level = 1;
       while (chunks * 2 <= MAX_SUBTREE_CHUNKS && chunks * 2 * BLAKE3_CHUNK_LEN < len &&
              (h.chunk_counter & (chunks * 2 - 1)) == 0) {
         chunks *= 2;
         ++level;
       }
       uint8_t cv[32];
-      subtree_cv(data, chunks, h.key, h.chunk_counter, h.flags, hash_lanes, cv);
+      subtree_cv(data, chunks, h.key, h.chunk_counter, h.flags, kernels, cv);
       push_subtree(h, cv, level);
       data += chunks * BLAKE3_CHUNK_LEN;
       len -= chunks * BLAKE3_CHUNK_LEN;
@@ -227,7 +215,7 @@ void key_words_or_iv(const uint8_t* key, uint32_t words[8], uint8_t* flags) {
 }
 
 void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t len,
-               HashLanesFn hash_lanes, uint8_t out[32]) {
+               const Kernels& kernels, uint8_t out[32]) {
   if (len <= BLAKE3_CHUNK_LEN) {
     // One chunk, and it is the root: no tree, no hasher state (a proof's single
     // parent node is one compression).
@@ -248,18 +236,174 @@ void hash_with(const uint32_t key[8], uint8_t flags, const uint8_t* data, size_t
   }
   Blake3Hasher h;
   init_with(h, key, flags);
-  hasher_update(h, data, len, hash_lanes);
+  hasher_update(h, data, len, kernels);
   h.finalize(out, BLAKE3_OUT_LEN);
 }
 
+// Many independent messages, their chunks scheduled into SIMD lanes.
+//
+// Each chunk waits in a group with the chunks that have its block count and its kind --
+// the only chunk of its message (CHUNK_END | ROOT: its chaining value is the digest) or
+// one chunk of a longer message (its chaining value a leaf of that message's tree) --
+// and a group runs as one lane job when it has a lane for every lane of the kernel.
+// Messages of 2 .. MAX_WINDOWED_CHUNKS chunks gather their chunk chaining values in a window;
+// when the window is full (or at the end) every waiting chunk is hashed and each of
+// those messages' trees is folded to its root. Longer messages have enough chunks to
+// fill the lanes on their own and go through the hasher's subtrees one by one.
+class ChunkScheduler {
+ public:
+  ChunkScheduler(const uint32_t key[8], uint8_t flags, const Kernels& kernels)
+      : key_(key), flags_(flags), kernels_(kernels) {}
+
+  // Schedules message `data`/`len`; its 32-byte digest is written to `out` by the time
+  // finish() returns (possibly earlier).
+  void add(const uint8_t* data, size_t len, uint8_t* out) {
+    const size_t chunk_count = len == 0 ? 1 : (len + BLAKE3_CHUNK_LEN - 1) / BLAKE3_CHUNK_LEN;
+    if (chunk_count == 1) {
+      enqueue(ROOT_KIND, data, len, 0, out);
+      return;
+    }
+    if (chunk_count > MAX_WINDOWED_CHUNKS) {
+      hash_with(key_, flags_, data, len, kernels_, out);
+      return;
+    }
+    if (window_used_ + chunk_count > WINDOW_CHUNKS) flush_window();
+    Message& m = window_messages_[window_message_count_++];
+    m.first_cv = window_used_;
+    m.chunk_count = chunk_count;
+    m.out = out;
+    for (size_t c = 0; c < chunk_count; ++c) {
+      const size_t offset = c * BLAKE3_CHUNK_LEN;
+      const size_t chunk_len = len - offset < BLAKE3_CHUNK_LEN ? len - offset : BLAKE3_CHUNK_LEN;
+      enqueue(LEAF_KIND, data + offset, chunk_len, c, window_cvs_ + (window_used_ + c) * 32);
+    }
+    window_used_ += chunk_count;
+  }
+
+  void finish() {
+    for (size_t group = 0; group < GROUPS; ++group)
+      if (pending_count_[ROOT_KIND][group] > 0) run_group(ROOT_KIND, group);
+    flush_window();
+  }
+
+ private:
+  static constexpr size_t GROUPS = BLAKE3_CHUNK_LEN / 64;  // by block count, 1 .. 16
+  static constexpr size_t WINDOW_CHUNKS = 64;
+  // Longer messages fill the lanes alone (subtrees of 8+ chunks) and fold their parents
+  // in lanes too; folding a windowed message's parents is scalar.
+  static constexpr size_t MAX_WINDOWED_CHUNKS = 8;
+  static constexpr int ROOT_KIND = 0, LEAF_KIND = 1;
+
+  struct Chunk {
+    const uint8_t* data;
+    size_t len;
+    uint64_t counter;
+    uint8_t* out;
+  };
+  struct Message {
+    size_t first_cv;
+    size_t chunk_count;
+    uint8_t* out;
+  };
+
+  void enqueue(int kind, const uint8_t* data, size_t len, uint64_t counter, uint8_t* out) {
+    if (len > BLAKE3_CHUNK_LEN) __builtin_unreachable();  // a chunk; tells GCC group < GROUPS
+    const size_t group = len == 0 ? 0 : (len - 1) / 64;
+    pending_[kind][group][pending_count_[kind][group]++] = Chunk{data, len, counter, out};
+    if (pending_count_[kind][group] == MAX_LANES) run_group(kind, group);
+  }
+
+  void run_group(int kind, size_t group) {
+    LaneJob job;
+    job.key = key_;
+    job.flags = flags_;
+    job.flags_start = CHUNK_START;
+    job.flags_end = kind == ROOT_KIND ? CHUNK_END | ROOT : CHUNK_END;
+    job.block_count = group + 1;
+    job.lane_count = pending_count_[kind][group];
+    const size_t tail_offset = group * 64;
+    for (size_t l = 0; l < job.lane_count; ++l) {
+      const Chunk& c = pending_[kind][group][l];
+      const size_t tail_len = c.len - tail_offset;
+      job.input[l] = c.data;
+      std::memset(scratch_ + l * 64, 0, 64);
+      if (tail_len > 0) std::memcpy(scratch_ + l * 64, c.data + tail_offset, tail_len);
+      job.last_block[l] = scratch_ + l * 64;
+      job.last_block_len[l] = static_cast<uint32_t>(tail_len);
+      job.counter[l] = c.counter;
+    }
+    kernels_.hash_lanes(job, lane_out_);
+    for (size_t l = 0; l < job.lane_count; ++l)
+      std::memcpy(pending_[kind][group][l].out, lane_out_ + l * 32, 32);
+    pending_count_[kind][group] = 0;
+  }
+
+  // Hashes every waiting leaf chunk, then folds each windowed message's tree.
+  void flush_window() {
+    for (size_t group = 0; group < GROUPS; ++group)
+      if (pending_count_[LEAF_KIND][group] > 0) run_group(LEAF_KIND, group);
+    for (size_t i = 0; i < window_message_count_; ++i) {
+      const Message& m = window_messages_[i];
+      fold_tree(window_cvs_ + m.first_cv * 32, m.chunk_count, m.out);
+    }
+    window_message_count_ = 0;
+    window_used_ = 0;
+  }
+
+  // The root of the tree over chunk_count (>= 2) chunk chaining values, merged as the
+  // hasher merges them; ROOT goes on the last parent only.
+  void fold_tree(const uint8_t* cvs, size_t chunk_count, uint8_t out[32]) {
+    uint8_t stack[8][32];  // at most log2(MAX_WINDOWED_CHUNKS) + 1 subtrees wait
+    size_t depth = 0;
+    uint8_t merged[64];
+    for (size_t c = 0; c + 1 < chunk_count; ++c) {
+      std::memcpy(merged + 32, cvs + c * 32, 32);
+      for (uint64_t total = c + 1; (total & 1) == 0; total >>= 1) {
+        std::memcpy(merged, stack[--depth], 32);
+        parent_output(merged, key_, flags_).chaining_value(merged + 32);
+      }
+      std::memcpy(stack[depth++], merged + 32, 32);
+    }
+    std::memcpy(merged + 32, cvs + (chunk_count - 1) * 32, 32);
+    for (size_t i = depth; i-- > 1;) {
+      std::memcpy(merged, stack[i], 32);
+      parent_output(merged, key_, flags_).chaining_value(merged + 32);
+    }
+    std::memcpy(merged, stack[0], 32);
+    uint32_t cv[8];
+    std::memcpy(cv, key_, sizeof cv);
+    compress_in_place_portable(cv, merged, 64, 0, flags_ | PARENT | ROOT);
+    store_cv_bytes(cv, out);
+  }
+
+  const uint32_t* key_;
+  uint8_t flags_;
+  const Kernels& kernels_;
+  Chunk pending_[2][GROUPS][MAX_LANES];
+  size_t pending_count_[2][GROUPS] = {};
+  uint8_t scratch_[MAX_LANES * 64];
+  uint8_t lane_out_[MAX_LANES * 32];
+  uint8_t window_cvs_[WINDOW_CHUNKS * 32];
+  Message window_messages_[WINDOW_CHUNKS / 2];
+  size_t window_message_count_ = 0;
+  size_t window_used_ = 0;
+};
+
 void hash_many_with(const uint8_t* inputs, size_t input_len, size_t count, const uint8_t* key,
-                    uint8_t* out, HashLanesFn hash_lanes) {
+                    uint8_t* out, const Kernels& kernels) {
   uint32_t key_words[8];
   uint8_t flags;
   key_words_or_iv(key, key_words, &flags);
   if (input_len > BLAKE3_CHUNK_LEN) {
-    for (size_t i = 0; i < count; ++i)
-      hash_with(key_words, flags, inputs + i * input_len, input_len, hash_lanes, out + i * 32);
+    ChunkScheduler scheduler(key_words, flags, kernels);
+    for (size_t i = 0; i < count; ++i) scheduler.add(inputs + i * input_len, input_len, out + i * 32);
+    scheduler.finish();
+    return;
+  }
+  if (input_len <= BLAKE3_BLOCK_LEN) {
+    // One block each (64-byte Merkle nodes): the batch-wide kernel.
+    kernels.hash_blocks(inputs, input_len, count, static_cast<uint32_t>(input_len), key_words,
+                        flags | CHUNK_START | CHUNK_END | ROOT, out);
     return;
   }
   // Every input is one chunk: block 0 has CHUNK_START, the last block CHUNK_END | ROOT,
@@ -292,61 +436,17 @@ void hash_many_with(const uint8_t* inputs, size_t input_len, size_t count, const
         job.last_block[l] = scratch + l * 64;
       }
     }
-    hash_lanes(job, out + i * 32);
+    kernels.hash_lanes(job, out + i * 32);
   }
 }
 
-// Items of up to one chunk are grouped by block count (16 groups of up to 8 lanes,
-// flushed when full); longer items go through the hasher one by one.
-void hash_var_with(const VarItems& items, const uint8_t* key, uint8_t* out, HashLanesFn hash_lanes) {
+void hash_var_with(const VarItems& items, const uint8_t* key, uint8_t* out, const Kernels& kernels) {
   uint32_t key_words[8];
   uint8_t flags;
   key_words_or_iv(key, key_words, &flags);
-  constexpr size_t GROUPS = BLAKE3_CHUNK_LEN / 64;
-  size_t pending[GROUPS][MAX_LANES];
-  size_t pending_count[GROUPS] = {};
-  uint8_t scratch[MAX_LANES * 64];
-  uint8_t lane_out[MAX_LANES * 32];
-  LaneJob job;
-  job.key = key_words;
-  job.flags = flags;
-  job.flags_start = CHUNK_START;
-  job.flags_end = CHUNK_END | ROOT;
-
-  auto flush = [&](size_t group) {
-    const size_t block_count = group + 1;
-    job.block_count = block_count;
-    job.lane_count = pending_count[group];
-    for (size_t l = 0; l < job.lane_count; ++l) {
-      const size_t index = pending[group][l];
-      const uint8_t* input = items.item(index);
-      const size_t tail_offset = (block_count - 1) * 64;
-      const size_t tail_len = items.item_len(index) - tail_offset;
-      job.input[l] = input;
-      std::memset(scratch + l * 64, 0, 64);
-      if (tail_len > 0) std::memcpy(scratch + l * 64, input + tail_offset, tail_len);
-      job.last_block[l] = scratch + l * 64;
-      job.last_block_len[l] = static_cast<uint32_t>(tail_len);
-      job.counter[l] = 0;
-    }
-    hash_lanes(job, lane_out);
-    for (size_t l = 0; l < job.lane_count; ++l)
-      std::memcpy(out + pending[group][l] * 32, lane_out + l * 32, 32);
-    pending_count[group] = 0;
-  };
-
-  for (size_t i = 0; i < items.count; ++i) {
-    const size_t len = items.item_len(i);
-    if (len > BLAKE3_CHUNK_LEN) {
-      hash_with(key_words, flags, items.item(i), len, hash_lanes, out + i * 32);
-      continue;
-    }
-    const size_t group = len == 0 ? 0 : (len - 1) / 64;
-    pending[group][pending_count[group]++] = i;
-    if (pending_count[group] == MAX_LANES) flush(group);
-  }
-  for (size_t group = 0; group < GROUPS; ++group)
-    if (pending_count[group] > 0) flush(group);
+  ChunkScheduler scheduler(key_words, flags, kernels);
+  for (size_t i = 0; i < items.count; ++i) scheduler.add(items.item(i), items.item_len(i), out + i * 32);
+  scheduler.finish();
 }
 
 }  // namespace
@@ -371,7 +471,7 @@ void Blake3Hasher::init_derive_key(const char* context, size_t context_len) {
 }
 
 void Blake3Hasher::update(const uint8_t* data, size_t len) {
-  hasher_update(*this, data, len, active_hash_lanes());
+  hasher_update(*this, data, len, active_kernels());
 }
 
 void Blake3Hasher::finalize(uint8_t* out, size_t out_len) const {
@@ -387,14 +487,14 @@ void Blake3Hasher::finalize(uint8_t* out, size_t out_len) const {
 }
 
 void blake3_hash(const uint8_t* data, size_t len, uint8_t out[BLAKE3_OUT_LEN]) {
-  hash_with(IV, 0, data, len, active_hash_lanes(), out);
+  hash_with(IV, 0, data, len, active_kernels(), out);
 }
 
 void blake3_keyed_hash(const uint8_t key[BLAKE3_KEY_LEN], const uint8_t* data, size_t len,
                        uint8_t out[BLAKE3_OUT_LEN]) {
   uint32_t words[8];
   load_key_words(key, words);
-  hash_with(words, KEYED_HASH, data, len, active_hash_lanes(), out);
+  hash_with(words, KEYED_HASH, data, len, active_kernels(), out);
 }
 
 void blake3_derive_key(const char* context, size_t context_len, const uint8_t* material,
@@ -407,20 +507,20 @@ void blake3_derive_key(const char* context, size_t context_len, const uint8_t* m
 
 void blake3_hash_many(const uint8_t* inputs, size_t input_len, size_t count, const uint8_t* key,
                       uint8_t* out) {
-  hash_many_with(inputs, input_len, count, key, out, active_hash_lanes());
+  hash_many_with(inputs, input_len, count, key, out, active_kernels());
 }
 
 void blake3_hash_var(const VarItems& items, const uint8_t* key, uint8_t* out) {
-  hash_var_with(items, key, out, active_hash_lanes());
+  hash_var_with(items, key, out, active_kernels());
 }
 
 void blake3_hash_many_portable(const uint8_t* inputs, size_t input_len, size_t count,
                                const uint8_t* key, uint8_t* out) {
-  hash_many_with(inputs, input_len, count, key, out, hash_lanes_portable);
+  hash_many_with(inputs, input_len, count, key, out, PORTABLE_KERNELS);
 }
 
 void blake3_hash_var_portable(const VarItems& items, const uint8_t* key, uint8_t* out) {
-  hash_var_with(items, key, out, hash_lanes_portable);
+  hash_var_with(items, key, out, PORTABLE_KERNELS);
 }
 
 }  // namespace ledger_core

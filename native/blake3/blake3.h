@@ -72,12 +72,14 @@ void blake3_derive_key(const char* context, size_t context_len, const uint8_t* m
 // inputs[i * input_len, (i + 1) * input_len)). key null: the plain hash; else the keyed
 // hash with that 32-byte key. out: count * 32 bytes, digest i at out[i * 32]. One thread,
 // widest SIMD path; inputs of up to 1024 bytes run 8 at a time (64 bytes: one compression
-// each), longer inputs one after another, each through the SIMD tree.
+// each), the chunks of inputs of up to 8 KB share lanes across inputs, longer inputs run
+// one after another, each through the SIMD tree. No allocation; under 20 KB of stack.
 void blake3_hash_many(const uint8_t* inputs, size_t input_len, size_t count, const uint8_t* key,
                       uint8_t* out);
 
 // Hashes variable-length items (already checked with items_valid()); key as above.
-// out: items.count * 32 bytes. One thread, widest SIMD path.
+// out: items.count * 32 bytes. One thread, widest SIMD path, scheduled as for
+// blake3_hash_many (items of similar length share lanes best).
 void blake3_hash_var(const VarItems& items, const uint8_t* key, uint8_t* out);
 
 // The same functions forced onto the portable path (for tests and benchmarks).

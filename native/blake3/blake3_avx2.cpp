@@ -90,28 +90,28 @@ constexpr bool schedule_literal_matches() {
 }
 static_assert(schedule_literal_matches(), "the assembler's message schedule must be the specification's");
 
-// state[0..15]: the initial state (chaining value, IV, counter, block length, flags) of
-// 8 lanes, word-major; on return state[0..7] holds the 8 output chaining-value words.
-// msg[0..15]: the block's message words, word-major.
-LC_AVX2_INLINE void compress8(__m256i state[16], const __m256i msg[16]) {
+// in[0..15]: the initial state (chaining value, IV, counter, block length, flags) of
+// 8 lanes, word-major; out[0..7] receives the 8 output chaining-value words (out may be
+// in). msg[0..15]: the block's message words, word-major.
+LC_AVX2_INLINE void compress8(const __m256i in[16], __m256i out[8], const __m256i msg[16]) {
   __m256i park;
   __asm__ volatile(
-      "vmovdqu 0*32(%[state]), %%ymm0\n\t"
-      "vmovdqu 1*32(%[state]), %%ymm1\n\t"
-      "vmovdqu 2*32(%[state]), %%ymm2\n\t"
-      "vmovdqu 3*32(%[state]), %%ymm3\n\t"
-      "vmovdqu 4*32(%[state]), %%ymm4\n\t"
-      "vmovdqu 5*32(%[state]), %%ymm5\n\t"
-      "vmovdqu 6*32(%[state]), %%ymm6\n\t"
-      "vmovdqu 7*32(%[state]), %%ymm7\n\t"
-      "vmovdqu 8*32(%[state]), %%ymm8\n\t"
-      "vmovdqu 9*32(%[state]), %%ymm9\n\t"
-      "vmovdqu 10*32(%[state]), %%ymm10\n\t"
-      "vmovdqu 11*32(%[state]), %%ymm11\n\t"
-      "vmovdqu 12*32(%[state]), %%ymm12\n\t"
-      "vmovdqu 13*32(%[state]), %%ymm13\n\t"
-      "vmovdqu 14*32(%[state]), %%ymm14\n\t"
-      "vmovdqu 15*32(%[state]), %%ymm15\n\t"
+      "vmovdqu 0*32(%[in]), %%ymm0\n\t"
+      "vmovdqu 1*32(%[in]), %%ymm1\n\t"
+      "vmovdqu 2*32(%[in]), %%ymm2\n\t"
+      "vmovdqu 3*32(%[in]), %%ymm3\n\t"
+      "vmovdqu 4*32(%[in]), %%ymm4\n\t"
+      "vmovdqu 5*32(%[in]), %%ymm5\n\t"
+      "vmovdqu 6*32(%[in]), %%ymm6\n\t"
+      "vmovdqu 7*32(%[in]), %%ymm7\n\t"
+      "vmovdqu 8*32(%[in]), %%ymm8\n\t"
+      "vmovdqu 9*32(%[in]), %%ymm9\n\t"
+      "vmovdqu 10*32(%[in]), %%ymm10\n\t"
+      "vmovdqu 11*32(%[in]), %%ymm11\n\t"
+      "vmovdqu 12*32(%[in]), %%ymm12\n\t"
+      "vmovdqu 13*32(%[in]), %%ymm13\n\t"
+      "vmovdqu 14*32(%[in]), %%ymm14\n\t"
+      "vmovdqu 15*32(%[in]), %%ymm15\n\t"
       LC_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
       LC_ROUND(2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8)
       LC_ROUND(3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1)
@@ -121,16 +121,16 @@ LC_AVX2_INLINE void compress8(__m256i state[16], const __m256i msg[16]) {
       LC_ROUND(11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13)
       LC_XOR(0, 8) LC_XOR(1, 9) LC_XOR(2, 10) LC_XOR(3, 11)
       LC_XOR(4, 12) LC_XOR(5, 13) LC_XOR(6, 14) LC_XOR(7, 15)
-      "vmovdqu %%ymm0, 0*32(%[state])\n\t"
-      "vmovdqu %%ymm1, 1*32(%[state])\n\t"
-      "vmovdqu %%ymm2, 2*32(%[state])\n\t"
-      "vmovdqu %%ymm3, 3*32(%[state])\n\t"
-      "vmovdqu %%ymm4, 4*32(%[state])\n\t"
-      "vmovdqu %%ymm5, 5*32(%[state])\n\t"
-      "vmovdqu %%ymm6, 6*32(%[state])\n\t"
-      "vmovdqu %%ymm7, 7*32(%[state])\n\t"
+      "vmovdqu %%ymm0, 0*32(%[out])\n\t"
+      "vmovdqu %%ymm1, 1*32(%[out])\n\t"
+      "vmovdqu %%ymm2, 2*32(%[out])\n\t"
+      "vmovdqu %%ymm3, 3*32(%[out])\n\t"
+      "vmovdqu %%ymm4, 4*32(%[out])\n\t"
+      "vmovdqu %%ymm5, 5*32(%[out])\n\t"
+      "vmovdqu %%ymm6, 6*32(%[out])\n\t"
+      "vmovdqu %%ymm7, 7*32(%[out])\n\t"
       : [park] "=m"(park)
-      : [state] "r"(state), [msg] "r"(msg),
+      : [in] "r"(in), [out] "r"(out), [msg] "r"(msg),
         [rot16] "m"(*reinterpret_cast<const __m256i*>(kRotr16Mask)),
         [rot8] "m"(*reinterpret_cast<const __m256i*>(kRotr8Mask))
       : "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
@@ -189,6 +189,22 @@ LC_AVX2_INLINE void set_words_8_to_15(__m256i state[16], __m256i counter_lo, __m
   state[15] = _mm256_set1_epi32(flags);
 }
 
+// The message vectors of inputs [first, first + 8) (past count: input `first` again),
+// short blocks copied into `padded` (zero past block_len).
+LC_AVX2_INLINE void prepare_blocks(const uint8_t* inputs, size_t stride, size_t first, size_t count,
+                                   uint32_t block_len, uint8_t* padded, __m256i m[16]) {
+  const uint8_t* block[8];
+  for (size_t l = 0; l < 8; ++l) {
+    const uint8_t* p = inputs + (first + l < count ? first + l : first) * stride;
+    if (block_len < 64) {
+      std::memcpy(padded + 64 * l, p, block_len);
+      p = padded + 64 * l;
+    }
+    block[l] = p;
+  }
+  load_message(block, m);
+}
+
 }  // namespace
 
 LC_AVX2 void hash_lanes_avx2(const LaneJob& job, uint8_t* out) {
@@ -216,17 +232,45 @@ LC_AVX2 void hash_lanes_avx2(const LaneJob& job, uint8_t* out) {
     for (int l = 0; l < 8; ++l) block[l] = input[l] + b * 64;
     load_message(block, m);
     set_words_8_to_15(state, ctr_lo, ctr_hi, _mm256_set1_epi32(64), flags);
-    compress8(state, m);
+    compress8(state, state, m);
     flags = job.flags;
   }
   load_message(last_block, m);
   set_words_8_to_15(state, ctr_lo, ctr_hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(last_len)),
                     flags | job.flags_end);
-  compress8(state, m);
+  compress8(state, state, m);
 
   transpose8(state);
   for (size_t l = 0; l < job.lane_count; ++l)
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * l), state[l]);
+}
+
+// Software-pipelined over groups of 8: the next group's loads and transposes come before
+// the current group's compression in program order, so the core runs them while the
+// compression's long dependency chain executes, instead of exposing their latency.
+LC_AVX2 void hash_blocks_avx2(const uint8_t* inputs, size_t stride, size_t count, uint32_t block_len,
+                              const uint32_t key[8], uint8_t flags, uint8_t* out) {
+  if (count == 0) return;
+  alignas(32) uint8_t padded[2][8 * 64];
+  if (block_len < 64) std::memset(padded, 0, sizeof padded);
+  __m256i initial[16];
+  for (int i = 0; i < 8; ++i) initial[i] = _mm256_set1_epi32(static_cast<int>(key[i]));
+  set_words_8_to_15(initial, _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_set1_epi32(static_cast<int>(block_len)), flags);
+  __m256i m[2][16];
+  const size_t groups = (count + 7) / 8;
+  prepare_blocks(inputs, stride, 0, count, block_len, padded[0], m[0]);
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t current = g & 1;
+    if (g + 1 < groups)
+      prepare_blocks(inputs, stride, 8 * (g + 1), count, block_len, padded[current ^ 1], m[current ^ 1]);
+    __m256i cv[8];
+    compress8(initial, cv, m[current]);
+    transpose8(cv);
+    const size_t lanes = count - 8 * g < 8 ? count - 8 * g : 8;
+    for (size_t l = 0; l < lanes; ++l)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * (8 * g + l)), cv[l]);
+  }
 }
 
 }  // namespace blake3_detail

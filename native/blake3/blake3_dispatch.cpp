@@ -9,13 +9,13 @@ namespace blake3_detail {
 namespace {
 
 struct Choice {
-  HashLanesFn hash_lanes;
+  Kernels kernels;
   const char* name;
 };
 
 Choice choose() {
-  if (cpu_features().avx2) return {hash_lanes_avx2, "avx2"};
-  return {hash_lanes_portable, "portable"};
+  if (cpu_features().avx2) return {{hash_lanes_avx2, hash_blocks_avx2}, "avx2"};
+  return {PORTABLE_KERNELS, "portable"};
 }
 
 const Choice& chosen() {
@@ -25,7 +25,7 @@ const Choice& chosen() {
 
 }  // namespace
 
-HashLanesFn active_hash_lanes() { return chosen().hash_lanes; }
+const Kernels& active_kernels() { return chosen().kernels; }
 
 }  // namespace blake3_detail
 

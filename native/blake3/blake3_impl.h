@@ -98,8 +98,29 @@ using HashLanesFn = void (*)(const LaneJob& job, uint8_t* out);
 void hash_lanes_portable(const LaneJob& job, uint8_t* out);
 void hash_lanes_avx2(const LaneJob& job, uint8_t* out);
 
+// `count` one-block inputs, input i at inputs + i * stride with block_len (<= 64) bytes
+// read from it, each compressed once from `key` with counter 0 and `flags`: whole short
+// messages (CHUNK_START | CHUNK_END | ROOT) and parent nodes (PARENT, stride 64). Writes
+// count chaining values to out (32 bytes each, contiguous, disjoint from the inputs).
+// The batch-wide form of a lane job: the AVX2 kernel prepares the next 8 inputs while
+// the current 8 compress.
+using HashBlocksFn = void (*)(const uint8_t* inputs, size_t stride, size_t count, uint32_t block_len,
+                              const uint32_t key[8], uint8_t flags, uint8_t* out);
+
+void hash_blocks_portable(const uint8_t* inputs, size_t stride, size_t count, uint32_t block_len,
+                          const uint32_t key[8], uint8_t flags, uint8_t* out);
+void hash_blocks_avx2(const uint8_t* inputs, size_t stride, size_t count, uint32_t block_len,
+                      const uint32_t key[8], uint8_t flags, uint8_t* out);
+
+// One path's kernels.
+struct Kernels {
+  HashLanesFn hash_lanes;
+  HashBlocksFn hash_blocks;
+};
+extern const Kernels PORTABLE_KERNELS;
+
 // The dispatch point's choice (cached after the first call).
-HashLanesFn active_hash_lanes();
+const Kernels& active_kernels();
 
 }  // namespace blake3_detail
 }  // namespace ledger_core

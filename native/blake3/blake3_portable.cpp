@@ -96,5 +96,23 @@ void hash_lanes_portable(const LaneJob& job, uint8_t* out) {
   }
 }
 
+void hash_blocks_portable(const uint8_t* inputs, size_t stride, size_t count, uint32_t block_len,
+                          const uint32_t key[8], uint8_t flags, uint8_t* out) {
+  uint8_t padded[64] = {};
+  for (size_t i = 0; i < count; ++i) {
+    const uint8_t* block = inputs + i * stride;
+    if (block_len < 64) {
+      std::memcpy(padded, block, block_len);
+      block = padded;
+    }
+    uint32_t cv[8];
+    for (int w = 0; w < 8; ++w) cv[w] = key[w];
+    compress_in_place_portable(cv, block, block_len, 0, flags);
+    store_cv_bytes(cv, out + 32 * i);
+  }
+}
+
+const Kernels PORTABLE_KERNELS = {hash_lanes_portable, hash_blocks_portable};
+
 }  // namespace blake3_detail
 }  // namespace ledger_core

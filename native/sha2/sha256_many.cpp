@@ -48,7 +48,14 @@ void sha256_with(CompressFn compress, const uint8_t* data, size_t len, uint8_t o
 // Inputs two at a time (equal lengths, so equal block counts), the odd one alone.
 void many_with(CompressFn compress, Compress2Fn compress2, const uint8_t* inputs, size_t input_len,
                size_t count, uint8_t* out) {
+  if (count == 0) return;
   const size_t whole = input_len / SHA256_BLOCK_LEN;
+  const size_t rest = input_len - whole * SHA256_BLOCK_LEN;
+  // Equal lengths: the padding is the same for every input; only the last `rest` message
+  // bytes of each tail change.
+  uint8_t tail_a[2 * SHA256_BLOCK_LEN], tail_b[2 * SHA256_BLOCK_LEN];
+  const size_t tail_blocks = padded_tail(inputs, input_len, tail_a);
+  std::memcpy(tail_b, tail_a, sizeof tail_b);
   size_t i = 0;
   for (; i + 2 <= count; i += 2) {
     const uint8_t* a = inputs + i * input_len;
@@ -57,9 +64,10 @@ void many_with(CompressFn compress, Compress2Fn compress2, const uint8_t* inputs
     std::memcpy(state_a, kInitial, sizeof state_a);
     std::memcpy(state_b, kInitial, sizeof state_b);
     if (whole > 0) compress2(state_a, a, state_b, b, whole);
-    uint8_t tail_a[2 * SHA256_BLOCK_LEN], tail_b[2 * SHA256_BLOCK_LEN];
-    const size_t tail_blocks = padded_tail(a, input_len, tail_a);
-    padded_tail(b, input_len, tail_b);
+    if (rest > 0) {
+      std::memcpy(tail_a, a + whole * SHA256_BLOCK_LEN, rest);
+      std::memcpy(tail_b, b + whole * SHA256_BLOCK_LEN, rest);
+    }
     compress2(state_a, tail_a, state_b, tail_b, tail_blocks);
     store_digest(state_a, out + i * SHA256_LEN);
     store_digest(state_b, out + (i + 1) * SHA256_LEN);

@@ -110,6 +110,9 @@ class Blake3:
     """
 
     __slots__ = ("_hasher",)
+    name = "blake3"
+    digest_size = BLAKE3_OUT_LEN
+    block_size = BLAKE3_BLOCK_LEN
 
     def __init__(self, data: Any = None, *, key: Any = None) -> None:
         key = _check_key(key)
