@@ -506,3 +506,32 @@ def test_reserve_changes_nothing_visible():
     assert reserved.root() == plain.root()
     with pytest.raises(OutOfRangeError):
         reserved.reserve(-1)
+
+
+@pytest.mark.parametrize("first", [0, 1, 1000, 65_536, 131_071])
+def test_batches_spanning_aligned_chunks_split_over_threads(first):
+    """A batch with two or more chunks of 2^16 leaves aligned to 2^16 runs as parallel tasks;
+    heads and tails of every length around the alignment must join them correctly."""
+    hashes = random_leaf_hashes(first + 3 * 65_536 + 777, 50 + first)
+    serial, parallel = MerkleTree(), MerkleTree()
+    for tree, threads in ((serial, 1), (parallel, 2)):
+        tree.extend_hashes(hashes[:first], threads=threads)
+        tree.extend_hashes(hashes[first:], threads=threads)
+    assert parallel.root() == serial.root()
+    total = len(hashes)
+    for size in (first + 1, 65_536, 131_072, 196_608, 262_144, total - 1, total):
+        if 0 < size <= total:
+            assert parallel.root(size) == serial.root(size)
+            assert parallel.inclusion_proof(size - 1, size) == serial.inclusion_proof(size - 1, size)
+    if first == 1000:
+        assert parallel.root() == ref_root("blake3", [bytes(r) for r in hashes])
+
+
+def test_leaf_batches_spanning_aligned_chunks_split_over_threads():
+    rows = np.random.default_rng(61).integers(0, 256, size=(270_000, 8), dtype=np.uint8)
+    serial, parallel = MerkleTree(), MerkleTree()
+    serial.extend(rows, threads=1)
+    parallel.extend(rows[:5], threads=2)
+    parallel.extend(rows[5:], threads=2)
+    assert parallel.root() == serial.root()
+    assert parallel.leaf_hash(269_999) == ref_leaf("blake3", bytes(rows[269_999]))

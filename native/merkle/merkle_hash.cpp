@@ -86,8 +86,22 @@ void merkle_hash_parents(MerkleSuite suite, const uint8_t* children, size_t pare
     merkle_blake3_parents(children, parent_count, out);
     return;
   }
-  for (size_t i = 0; i < parent_count; ++i) {
-    sha256_parent(children + 64 * i, children + 64 * i + 32, out + 32 * i);
+  if (parent_count < 2) {
+    if (parent_count == 1) sha256_parent(children, children + 32, out);
+    return;
+  }
+  // sha256_many hashes equal-length messages two at a time through SHA-NI; a parent's
+  // message is 0x01 || children, so the children are staged behind their prefix byte.
+  constexpr size_t kStaged = 128;
+  constexpr size_t kMessageLen = 1 + 2 * MERKLE_HASH_LEN;
+  uint8_t staged[kStaged * kMessageLen];
+  for (size_t done = 0; done < parent_count; done += kStaged) {
+    const size_t n = parent_count - done < kStaged ? parent_count - done : kStaged;
+    for (size_t i = 0; i < n; ++i) {
+      staged[i * kMessageLen] = 0x01;
+      std::memcpy(staged + i * kMessageLen + 1, children + 2 * MERKLE_HASH_LEN * (done + i), 2 * MERKLE_HASH_LEN);
+    }
+    sha256_many(staged, kMessageLen, n, out + MERKLE_HASH_LEN * done);
   }
 }
 

@@ -13,8 +13,8 @@
 // Every hash is MERKLE_HASH_LEN = 32 bytes. Inputs may be empty (data may then be null).
 // Outputs must not overlap inputs unless a function says so. All functions are reentrant
 // and thread-safe (the BLAKE3 keys are derived once, on first use, under a static guard).
-// The blake3 suite needs the BLAKE3 primitive (native/blake3); when it is not built in,
-// merkle_suite_available(blake3) is false and the binding layer refuses the suite.
+// Both suites are always built in; merkle_suite_available() leaves room for a build
+// without one.
 #pragma once
 
 #include <cstddef>

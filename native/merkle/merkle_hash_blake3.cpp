@@ -1,21 +1,10 @@
-// The blake3 suite over the BLAKE3 primitive of native/blake3. Until that primitive is
-// part of the build (__has_include finds no header), the suite reports itself unavailable
-// and these entry points are never reached: the binding layer refuses the suite first.
-#include "merkle/merkle_hash.h"
-
+// The blake3 suite over the BLAKE3 primitive of native/blake3.
 #include <cstring>
 
-#if __has_include("blake3/blake3.h")
 #include "blake3/blake3.h"
-#define LEDGER_CORE_MERKLE_HAS_BLAKE3 1
-#else
-#define LEDGER_CORE_MERKLE_HAS_BLAKE3 0
-#endif
+#include "merkle/merkle_hash.h"
 
 namespace ledger_core {
-
-#if LEDGER_CORE_MERKLE_HAS_BLAKE3
-
 namespace {
 
 constexpr char kLeafContext[] = "ledger_core 2026-11-27 merkle leaf v1";
@@ -79,35 +68,5 @@ void merkle_blake3_parents(const uint8_t* children, size_t parent_count, uint8_t
 void merkle_blake3_empty(uint8_t out[MERKLE_HASH_LEN]) {
   blake3_keyed_hash(suite_keys().node, nullptr, 0, out);
 }
-
-#else
-
-bool merkle_blake3_available() { return false; }
-
-bool merkle_blake3_keys(uint8_t leaf_key[32], uint8_t node_key[32]) {
-  std::memset(leaf_key, 0, 32);
-  std::memset(node_key, 0, 32);
-  return false;
-}
-
-void merkle_blake3_leaf(const uint8_t*, size_t, uint8_t out[MERKLE_HASH_LEN]) {
-  std::memset(out, 0, MERKLE_HASH_LEN);
-}
-
-void merkle_blake3_leaves_fixed(const FixedItems& items, uint8_t* out) {
-  std::memset(out, 0, MERKLE_HASH_LEN * items.count);
-}
-
-void merkle_blake3_leaves_var(const VarItems& items, uint8_t* out) {
-  std::memset(out, 0, MERKLE_HASH_LEN * items.count);
-}
-
-void merkle_blake3_parents(const uint8_t*, size_t parent_count, uint8_t* out) {
-  std::memset(out, 0, MERKLE_HASH_LEN * parent_count);
-}
-
-void merkle_blake3_empty(uint8_t out[MERKLE_HASH_LEN]) { std::memset(out, 0, MERKLE_HASH_LEN); }
-
-#endif
 
 }  // namespace ledger_core

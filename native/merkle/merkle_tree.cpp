@@ -1,6 +1,8 @@
 #include "merkle/merkle_tree.h"
 
+#include <atomic>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <utility>
 
@@ -14,6 +16,8 @@ constexpr size_t kChunkLeaves = size_t(1) << 16;
 // Work smaller than this runs on the calling thread: a pool round trip costs microseconds.
 constexpr size_t kMinParallelParents = 2048;
 constexpr size_t kMinParallelLeaves = 512;
+// Leaves hashed per batch by append_leaves before the batch is appended (32 MiB of hashes).
+constexpr size_t kLeafBatch = size_t(1) << 20;
 constexpr uint64_t kMaxLeaves = uint64_t(1) << 63;
 
 // The number of levels above the leaves in a tree of n >= 1 leaves: the root's level.
@@ -86,21 +90,17 @@ Status sibling_path(SizedView& view, uint64_t n, unsigned level, uint64_t index,
   return Status::ok;
 }
 
-// Scratch memory of one append call, sized to its chunks and allocated on first need (a
-// one-leaf append allocates 32 bytes, a store that lends its memory needs no copies);
-// released on every return path.
+// Scratch memory of one append call for stores that do not lend their memory: sized to
+// the call's chunks and allocated on first need; released on every return path.
 class AppendScratch {
  public:
   explicit AppendScratch(size_t chunk_leaves) : chunk_leaves_(chunk_leaves) {}
   AppendScratch(const AppendScratch&) = delete;
   AppendScratch& operator=(const AppendScratch&) = delete;
   ~AppendScratch() {
-    delete[] leaves_;
     delete[] children_;
     delete[] parents_;
   }
-  // Room for the leaf hashes of a chunk; null when memory runs out.
-  uint8_t* leaves() { return get(leaves_, chunk_leaves_); }
   // Room for the children of a chunk's largest level (2 per parent, one parent more than
   // half the chunk when the chunk starts at an odd leaf).
   uint8_t* children() { return get(children_, chunk_leaves_ + 2); }
@@ -112,7 +112,6 @@ class AppendScratch {
     return buffer;
   }
   size_t chunk_leaves_;
-  uint8_t* leaves_ = nullptr;
   uint8_t* children_ = nullptr;
   uint8_t* parents_ = nullptr;
 };
@@ -175,6 +174,86 @@ static Status append_chunk_at(MerkleSuite suite, MerkleNodeStore& store, uint64_
   return Status::ok;
 }
 
+// Appends in chunks of kChunkLeaves, one after another (large levels of a chunk may still
+// be split over threads). Commits nothing.
+static Status append_serial(MerkleSuite suite, MerkleNodeStore& store, uint64_t first,
+                            const uint8_t* leaf_hashes, size_t count, size_t threads, AppendScratch& scratch) {
+  for (size_t done = 0; done < count;) {
+    const size_t n = count - done < kChunkLeaves ? count - done : kChunkLeaves;
+    const Status s = append_chunk_at(suite, store, first + done, leaf_hashes + done * MERKLE_HASH_LEN, n,
+                                     threads, scratch);
+    if (s != Status::ok) return s;
+    done += n;
+  }
+  return Status::ok;
+}
+
+// Appends `count` leaf hashes after leaf `first`, the whole batch split over threads with
+// one synchronisation: the chunks aligned to kChunkLeaves are independent up to level
+// kChunkLevels (every node there lies inside one chunk), so each is one task that copies
+// its leaves and hashes its levels straight into memory lent by the store beforehand.
+// The unaligned head and tail, and the few levels above, run serially. Falls back to
+// append_serial when the store does not lend or the batch has no aligned chunk.
+// Commits nothing.
+static Status append_batch(MerkleSuite suite, MerkleNodeStore& store, uint64_t first,
+                           const uint8_t* leaf_hashes, size_t count, size_t threads, AppendScratch& scratch) {
+  constexpr unsigned kChunkLevels = 16;
+  static_assert(kChunkLeaves == size_t(1) << kChunkLevels, "a chunk is 2^kChunkLevels leaves");
+  const uint64_t end = first + count;
+  const uint64_t aligned_begin = (first + kChunkLeaves - 1) / kChunkLeaves * kChunkLeaves;
+  const uint64_t aligned_end = end / kChunkLeaves * kChunkLeaves;
+  if (resolve_thread_count(threads) < 2 || aligned_end <= aligned_begin + kChunkLeaves) {
+    return append_serial(suite, store, first, leaf_hashes, count, threads, scratch);
+  }
+  // Memory for every new node, lent up front: the tasks then only read and write it.
+  uint8_t* level_nodes[64] = {nullptr};
+  for (unsigned level = 0; level < 64; ++level) {
+    const uint64_t lo = first >> level, hi = end >> level;
+    if (hi == lo) break;
+    level_nodes[level] = store.lend(level, lo, size_t(hi - lo));
+    if (level_nodes[level] == nullptr) return append_serial(suite, store, first, leaf_hashes, count, threads, scratch);
+  }
+  auto node_out = [&](unsigned level, uint64_t index) {
+    return level_nodes[level] + (index - (first >> level)) * MERKLE_HASH_LEN;
+  };
+
+  Status s = append_serial(suite, store, first, leaf_hashes, size_t(aligned_begin - first), 1, scratch);
+  if (s != Status::ok) return s;
+
+  const size_t chunk_count = size_t((aligned_end - aligned_begin) / kChunkLeaves);
+  std::atomic<bool> failed(false);
+  s = guarded([&] {
+    pool_run(chunk_count, threads, [&](size_t chunk) {
+      const uint64_t start = aligned_begin + chunk * kChunkLeaves;
+      std::memcpy(node_out(0, start), leaf_hashes + (start - first) * MERKLE_HASH_LEN,
+                  kChunkLeaves * MERKLE_HASH_LEN);
+      for (unsigned level = 1; level <= kChunkLevels; ++level) {
+        const uint64_t lo = start >> level;
+        const size_t parent_count = kChunkLeaves >> level;
+        const uint8_t* children = store.view(level - 1, 2 * lo, 2 * parent_count);
+        if (children == nullptr) {
+          failed.store(true, std::memory_order_relaxed);
+          return;
+        }
+        merkle_hash_parents(suite, children, parent_count, node_out(level, lo));
+      }
+    });
+  });
+  if (s != Status::ok) return s;
+  if (failed.load()) return Status::internal;
+
+  // Above the chunks: nodes over the aligned part (and those joining it to the head).
+  for (unsigned level = kChunkLevels + 1; level < 64; ++level) {
+    const uint64_t lo = aligned_begin >> level, hi = aligned_end >> level;
+    if (hi == lo) break;
+    const uint8_t* children = store.view(level - 1, 2 * lo, size_t(2 * (hi - lo)));
+    if (children == nullptr) return Status::internal;
+    merkle_hash_parents(suite, children, size_t(hi - lo), node_out(level, lo));
+  }
+  return append_serial(suite, store, aligned_end, leaf_hashes + (aligned_end - first) * MERKLE_HASH_LEN,
+                       size_t(end - aligned_end), 1, scratch);
+}
+
 Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count, size_t threads) {
   if (count == 0) return Status::ok;
   const uint64_t old_size = store_->size();
@@ -182,13 +261,8 @@ Status MerkleTree::append_hashes(const uint8_t* leaf_hashes, size_t count, size_
   AppendScratch scratch(count < kChunkLeaves ? count : kChunkLeaves);
   Status s = store_->reserve(old_size + count);
   if (s != Status::ok) return s;
-  for (size_t done = 0; done < count;) {
-    const size_t n = count - done < kChunkLeaves ? count - done : kChunkLeaves;
-    s = append_chunk_at(suite_, *store_, old_size + done, leaf_hashes + done * MERKLE_HASH_LEN, n, threads,
-                        scratch);
-    if (s != Status::ok) return s;
-    done += n;
-  }
+  s = append_batch(suite_, *store_, old_size, leaf_hashes, count, threads, scratch);
+  if (s != Status::ok) return s;
   return store_->set_size(old_size + count);
 }
 
@@ -198,20 +272,23 @@ static Status append_items(MerkleSuite suite, MerkleNodeStore& store, const Item
   if (items.count == 0) return Status::ok;
   const uint64_t old_size = store.size();
   if (items.count > kMaxLeaves - old_size) return Status::out_of_range;
+  // Leaves are hashed a batch at a time (bounded memory), each batch then appended whole.
+  const size_t batch_leaves = items.count < kLeafBatch ? items.count : kLeafBatch;
+  std::unique_ptr<uint8_t[]> leaves(new (std::nothrow) uint8_t[batch_leaves * MERKLE_HASH_LEN]);
+  if (!leaves) return Status::no_memory;
   AppendScratch scratch(items.count < kChunkLeaves ? items.count : kChunkLeaves);
-  uint8_t* leaves = scratch.leaves();
-  if (leaves == nullptr) return Status::no_memory;
   Status s = store.reserve(old_size + items.count);
   if (s != Status::ok) return s;
   for (size_t done = 0; done < items.count;) {
-    const size_t n = items.count - done < kChunkLeaves ? items.count - done : kChunkLeaves;
+    const size_t n = items.count - done < batch_leaves ? items.count - done : batch_leaves;
+    uint8_t* out = leaves.get();
     s = guarded([&] {
       parallel_for(n, threads, kMinParallelLeaves, [&](size_t begin, size_t end) {
-        merkle_hash_leaves(suite, slice(items, done + begin, end - begin), leaves + MERKLE_HASH_LEN * begin);
+        merkle_hash_leaves(suite, slice(items, done + begin, end - begin), out + MERKLE_HASH_LEN * begin);
       });
     });
     if (s != Status::ok) return s;
-    s = append_chunk_at(suite, store, old_size + done, leaves, n, threads, scratch);
+    s = append_batch(suite, store, old_size + done, out, n, threads, scratch);
     if (s != Status::ok) return s;
     done += n;
   }

@@ -22,8 +22,10 @@
 // adds the leaf hashes to level 0 and, level by level, the parents that just became
 // complete. A level's new children are contiguous, so each level of a batch is one
 // merkle_hash_parents() call: SIMD, 8 parents per compression batch in the blake3 suite.
-// Batches are cut into chunks so that a chunk's levels stay in cache; the large lower
-// levels of a chunk are split over the shared thread pool.
+// Batches are cut into chunks of 2^16 leaves so that a chunk's levels stay in cache. A
+// chunk aligned to 2^16 leaves holds every node of its lowest 16 levels, so the aligned
+// chunks of a batch are independent tasks for the shared thread pool (one
+// synchronisation per batch); the unaligned ends and the levels above run serially.
 //
 // Past sizes. The tree of any size m <= n is the same numbering truncated at m: its
 // complete nodes are stored nodes, and its partial nodes are the m-1 "border" of at most
