@@ -15,11 +15,10 @@ from ledger_core.errors import (
     MalformedInputError,
     NativeMemoryError,
     OutOfRangeError,
+    SignatureError,
 )
 from ledger_core import _native
-from ledger_core import hashing
-from ledger_core import merkle, proofs, checkpoint
-from ledger_core import ed25519
+from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
 
 __version__ = "0.1.0"
 
@@ -53,5 +52,6 @@ __all__ = [
     "MalformedInputError",
     "NativeMemoryError",
     "InternalError",
+    "SignatureError",
     "__version__",
 ]

@@ -31,7 +31,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple, Union
 
-from ledger_core.errors import LedgerError, MalformedInputError
+from ledger_core.errors import MalformedInputError, SignatureError
 
 ROOT_LEN = 32
 PUBLIC_KEY_LEN = 32
@@ -43,10 +43,6 @@ MAX_SIGNATURES = 64
 
 _EM_DASH = "\u2014"
 _UINT64_MAX = (1 << 64) - 1
-
-
-class SignatureError(LedgerError, ValueError):
-    """No trusted signature on the note verified, or a trusted key's signature failed."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ class MalformedInputError(LedgerError, ValueError):
     """Input bytes do not parse: bad offsets, bad encoding, truncated data."""
 
 
+class SignatureError(LedgerError, ValueError):
+    """A signed object (a checkpoint note) carries no valid signature of the trusted key,
+    or a trusted key's signature on it fails."""
+
+
 class NativeMemoryError(LedgerError, MemoryError):
     """The native core could not allocate memory."""
 
@@ -38,6 +43,7 @@ __all__ = [
     "InvalidArgumentError",
     "OutOfRangeError",
     "MalformedInputError",
+    "SignatureError",
     "NativeMemoryError",
     "InternalError",
 ]
