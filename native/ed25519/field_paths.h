@@ -38,6 +38,8 @@ struct FieldPath {
 };
 
 const FieldPath& portable_path();
+// Radix 2^64 with MULX/ADCX/ADOX (field_mulx.cpp); call only when the CPU has BMI2 and ADX.
+const FieldPath& mulx_path();
 // The fastest path the CPU supports (portable when LEDGER_CORE_PORTABLE is set).
 const FieldPath& best_path(const CpuFeatures& cpu);
 // The path called `name` if it exists and the CPU supports it, else null.
