@@ -1,10 +1,11 @@
-// The field GF(2^255 - 19) as always-inlined functions: the bodies behind field.h.
+// The portable field GF(2^255 - 19): the bodies behind field.h, and PortableField, the
+// field type the point formulas and the verification kernel are templates over.
 //
-// Internal to native/ed25519 (field.cpp, point.cpp, verify.cpp and the path files). Why
-// inline: a verification does about 3,000 multiplications, and a call per multiplication
-// costs more than the carries. Why always_inline: a function compiled with
-// __attribute__((target("bmi2,adx"))) that calls these gets their bodies compiled for its
-// own target (mulx instead of mul); a normal call would reach the default-target copy.
+// Internal to native/ed25519. The small helpers (add, sub, carry, encodings) are always
+// inlined; mul, sq and sqn are real functions: inlined into the ~2,000 call sites of one
+// verification, GCC's register allocation of the 128-bit column sums degraded and the
+// verification ran 40% slower. Another field path (field_mulx.cpp) supplies its own
+// type with the same members; PortableField lists them.
 //
 // Representation (radix 2^51): f = v[0] + v[1] 2^51 + v[2] 2^102 + v[3] 2^153 + v[4] 2^204,
 // limbs unsigned 64-bit, value defined mod p. Bounds, all per limb:
@@ -14,9 +15,8 @@
 // and gives < f + 2^53. Point formulas use the _nc (no carry) forms only where these
 // bounds are shown to hold; see point_inline.h.
 //
-// Timing: everything here is variable-time-safe only because it runs on public data;
-// fe_tobytes and the comparisons branch on nothing, the rest has no branches either,
-// but no claim of constant time is made.
+// Timing: no function here branches on field values (except the zero test in
+// fe_batch_invert), but nothing is claimed constant-time: this code verifies public data.
 #pragma once
 
 #include <cstdint>
