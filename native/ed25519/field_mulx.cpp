@@ -154,6 +154,13 @@ __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n
   h = t;
 }
 
+__attribute__((noinline, target("bmi2,adx"))) void sqn2(fe& a, fe& b, int n) {
+  for (int i = 0; i < n; ++i) {
+    sq(a, a);
+    sq(b, b);
+  }
+}
+
 // h = f + g: a carry out of 2^256 is 38 (mod p), added back; a carry out of that
 // addition leaves the limbs tiny, so the second 38 cannot carry.
 LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) {
@@ -255,9 +262,11 @@ LC_ALWAYS_INLINE void frombytes(fe& h, const uint8_t s[32]) {
 
 struct MulxField {
   static constexpr const char* name = "bmi2";
+  static constexpr bool interleave_decoding = true;  // 32.8 -> 30.6 us per verify
   static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_mulx::mul(h, f, g); }
   static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_mulx::sq(h, f); }
   static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) { fe_mulx::sqn(h, f, n); }
+  static LC_ALWAYS_INLINE void sqn2(fe& a, fe& b, int n) { fe_mulx::sqn2(a, b, n); }
   static LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) { fe_mulx::add(h, f, g); }
   static LC_ALWAYS_INLINE void sub(fe& h, const fe& f, const fe& g) { fe_mulx::sub(h, f, g); }
   static LC_ALWAYS_INLINE void carry(fe&) {}
