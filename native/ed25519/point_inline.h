@@ -9,9 +9,12 @@
 // point 3M (ge_p3 -> ge_p1p1). A run of doublings therefore stays in ge_p2 and only
 // converts to ge_p3 before an addition.
 //
-// Limb bounds (field_inline.h): every ge_p2 / ge_p3 / ge_cached / ge_precomp coordinate is
-// tight (< 2^52); ge_p1p1 coordinates are loose (< 2^54), which is what the conversion
-// products accept. Each subtraction below is annotated where its bound is not obvious.
+// Every function is a template over a field type F (field_inline.h lists what one
+// provides; FieldOps fills in radix-2^51 helpers for types that only bring mul and sq).
+// Limb bounds, for the radix-2^51 types (field_inline.h): every ge_p2 / ge_p3 / ge_cached /
+// ge_precomp coordinate is tight (< 2^52); ge_p1p1 coordinates are loose (< 2^54), which
+// is what the conversion products accept. Each subtraction below is annotated where its
+// bound is not obvious. The radix-2^64 type of field_mulx.cpp has no bounds to keep.
 #pragma once
 
 #include <type_traits>

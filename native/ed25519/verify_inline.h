@@ -1,5 +1,6 @@
-// The verification kernel as always-inlined functions, so that each field path file
-// compiles its own copy for its own target (field_inline.h explains why).
+// The verification kernel as always-inlined templates over the field type, so that each
+// field path file (verify.cpp for "portable", field_mulx.cpp for "bmi2") compiles its own
+// copy with its own arithmetic; verify.h describes the algorithm.
 //
 // Signed sliding windows (wNAF) of width w: a scalar becomes digits n_i, each zero or odd
 // with |n_i| < 2^(w-1), any two non-zero digits at least w positions apart, and
