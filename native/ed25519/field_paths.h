@@ -41,6 +41,9 @@ struct FieldPath {
 const FieldPath& portable_path();
 // Radix 2^64 with MULX/ADCX/ADOX (field_mulx.cpp); call only when the CPU has BMI2 and ADX.
 const FieldPath& mulx_path();
+// Its field operations against the portable ones on the edge values of 256-bit limbs
+// (0, p, 2^255, 2^256 - 38, ...): "" or what differed. Only when the CPU has BMI2 and ADX.
+const char* mulx_field_selftest();
 // The fastest path the CPU supports (portable when LEDGER_CORE_PORTABLE is set).
 const FieldPath& best_path(const CpuFeatures& cpu);
 // The path called `name` if it exists and the CPU supports it, else null.
