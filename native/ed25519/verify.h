@@ -68,7 +68,8 @@ void ge_double_scalarmult_vartime(ge_p3& r, const uint8_t a[32], const ge_p3& A,
 
 // Checks the field and point functions against each other and against slow references
 // (ring identities, batch inversion with zeros and aliasing, canonical encodings, every
-// point formula, the start-up tables, ge_double_scalarmult_vartime). Returns "" when all
+// point formula, the start-up tables, ge_double_scalarmult_vartime, ed25519_verify_prepared,
+// and on BMI2/ADX machines the bmi2 field against the portable one). Returns "" when all
 // hold, else what failed. Takes a few milliseconds; for tests.
 const char* ed25519_core_selftest();
 
