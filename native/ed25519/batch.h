@@ -22,7 +22,8 @@
 //
 //     items --(chunks of <= BATCH_CHUNK_MAX, one after the other)--> chunk:
 //       per item, in parallel slices:  S < L?  A from the key cache (decoded once per
-//                                      process)  R strict?  [8]A != 0?  k = H(R||A||M)
+//                                      process)  R strict? (two R at a time, their
+//                                      square roots interleaved)  [8]A != 0?  k = H(R||A||M)
 //       in order:   merge items by key bytes -> one term per distinct key
 //       equation over survivors (one MSM, parallel over its windows):
 //                   ok   -> all ok
