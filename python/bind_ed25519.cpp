@@ -98,6 +98,34 @@ void bind_ed25519(py::module_& m) {
       py::arg("threads") = 0, py::arg("msm") = 0,
       "Reason code per item (uint8, N); message i is buffer[offsets[i]:offsets[i+1]].");
 
+  // A list of bytes objects as messages, read in place: the items are pinned by a tuple
+  // made under the GIL (a list could be changed by another thread meanwhile). Returns
+  // None when an item is not exactly bytes; the facade then packs the list itself.
+  m.def(
+      "ed25519_verify_batch_list",
+      [](const ByteArray& public_keys, const py::list& messages, const ByteArray& signatures,
+         size_t threads, int msm) -> py::object {
+        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
+        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
+        py::tuple pinned = py::tuple(messages);
+        const size_t count = pinned.size();
+        std::vector<const uint8_t*> pointers(count);
+        std::vector<size_t> lengths(count);
+        for (size_t i = 0; i < count; ++i) {
+          PyObject* item = PyTuple_GET_ITEM(pinned.ptr(), static_cast<py::ssize_t>(i));
+          if (!PyBytes_CheckExact(item)) return py::none();
+          pointers[i] = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(item));
+          lengths[i] = static_cast<size_t>(PyBytes_GET_SIZE(item));
+        }
+        MessageList msgs;
+        msgs.pointers = pointers.data();
+        msgs.lengths = lengths.data();
+        return run_batch(pks, msgs, count, sigs, threads, msm);
+      },
+      py::arg("public_keys"), py::arg("messages"), py::arg("signatures"), py::arg("threads") = 0,
+      py::arg("msm") = 0,
+      "Reason code per item (uint8, N) for a list of N bytes messages; None if an item is not bytes.");
+
   m.def(
       "ed25519_key_cache_stats",
       [] {

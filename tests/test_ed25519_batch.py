@@ -301,3 +301,18 @@ def test_concurrent_callers_share_pool_and_cache():
     assert len(results) == 12
     for got in results.values():
         assert (got == expected).all()
+
+
+def test_list_of_bytes_read_in_place_matches_packed_forms():
+    # A list of exact bytes objects takes the native in-place path; any other item type
+    # (bytearray, memoryview) falls back to packing; both give the same verdicts.
+    cases, _ = mix(150, 29, 0.1)
+    pks, msgs, sigs = columns(cases)
+    in_place = ed25519.verify_batch_detailed(pks, list(msgs), sigs)
+    mixed = [bytearray(m) if i % 3 == 0 else memoryview(m) if i % 3 == 1 else m
+             for i, m in enumerate(msgs)]
+    assert (ed25519.verify_batch_detailed(pks, mixed, sigs) == in_place).all()
+    assert (ed25519.verify_batch_detailed(pks, tuple(msgs), sigs) == in_place).all()
+    assert _native.ed25519_verify_batch_list(pks, [bytearray(m) for m in msgs], sigs, 1, 0) is None
+    with pytest.raises(ValueError, match="messages"):
+        ed25519.verify_batch(pks, list(msgs)[:-1], sigs)

@@ -345,10 +345,13 @@ def test_native_core_selftest():
 
 def test_active_path_is_reported():
     path = _native.ed25519_active_path()
-    assert path == "portable"  # the only path: mulx variants measured no faster
+    assert path in ("portable", "bmi2")
     assert _native.active_paths()["ed25519"] == path
-    if _native.cpu_features()["portable_forced"]:
+    features = _native.cpu_features()
+    if features["portable_forced"] or not (features["bmi2"] and features["adx"]):
         assert path == "portable"
+    else:
+        assert path == "bmi2"
 
 
 def test_every_path_and_equation_form_agree_on_mixed_inputs():
@@ -370,7 +373,7 @@ def test_every_path_and_equation_form_agree_on_mixed_inputs():
     assert _native._ed25519_verify_on_path("no-such-path", *cases[0]) is None
     assert _native._ed25519_verify_on_path("portable:nonsense", *cases[0]) is None
     # ":full" checks [8]([S]B - [k]A - R) directly, the half-size equation's fallback.
-    for path in ("portable", "portable:full"):
+    for path in ("portable", "portable:full", "bmi2", "bmi2:full"):
         results = [_native._ed25519_verify_on_path(path, *c) for c in cases]
         if results[0] is None:
             continue  # this path cannot run here (or LEDGER_CORE_PORTABLE=1)

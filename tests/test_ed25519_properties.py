@@ -107,3 +107,19 @@ def test_any_non_canonical_s_gives_its_reason(s):
     elif s != int.from_bytes(sig[32:], "little"):
         assert reason == ed25519.EQUATION_FAILED
     assert np.array_equal(ed25519.verify_batch_detailed([key.public_key], [b"m"], [bad]), [reason])
+
+
+@given(r=st.binary(min_size=32, max_size=32), s=st.integers(0, L - 1), seed=seeds,
+       top=st.sampled_from([None, 0x7F, 0xFF, 0x80]))
+def test_batch_decodes_r_like_single(r, s, seed, top):
+    # Random R encodings (about half are on the curve; `top` forces y near or above p and
+    # the sign bit): the batch decodes R with its own two-at-a-time routine, and every
+    # verdict must match single verification's.
+    if top is not None:
+        r = b"\xff" * 31 + bytes([top]) if top in (0x7F, 0xFF) else r[:31] + bytes([r[31] | 0x80])
+    key = ed25519.SigningKey.from_seed(seed)
+    sig = r + s.to_bytes(32, "little")
+    reason = ed25519.verify_detailed(key.public_key, b"m", sig)
+    batch = ed25519.verify_batch_detailed([key.public_key] * 3, [b"m", b"x", b"m"],
+                                          [sig, key.sign(b"x"), sig])
+    assert list(batch) == [reason, ed25519.OK, reason]

@@ -22,7 +22,8 @@
 //
 //     items --(chunks of <= BATCH_CHUNK_MAX, one after the other)--> chunk:
 //       per item, in parallel slices:  S < L?  A from the key cache (decoded once per
-//                                      process)  R strict?  [8]A != 0?  k = H(R||A||M)
+//                                      process)  R strict? (two R at a time, their
+//                                      square roots interleaved)  [8]A != 0?  k = H(R||A||M)
 //       in order:   merge items by key bytes -> one term per distinct key
 //       equation over survivors (one MSM, parallel over its windows):
 //                   ok   -> all ok
@@ -53,13 +54,21 @@ constexpr size_t BATCH_SINGLE_MAX = 4;
 // Most items one MSM covers; larger batches become several chunks (bounded memory).
 constexpr size_t BATCH_CHUNK_MAX = 16384;
 
-// The messages of a batch: exactly one of fixed / var is non-null.
+// The messages of a batch, in one of three layouts: exactly one of fixed, var, or
+// (pointers, lengths) is set. The pointer form lets the bindings pass the buffers of a
+// list of byte strings without copying them into one buffer.
 struct MessageList {
   const FixedItems* fixed = nullptr;
   const VarItems* var = nullptr;
+  const uint8_t* const* pointers = nullptr;
+  const size_t* lengths = nullptr;
 
-  const uint8_t* item(size_t i) const { return fixed ? fixed->item(i) : var->item(i); }
-  size_t item_len(size_t i) const { return fixed ? fixed->item_len : var->item_len(i); }
+  const uint8_t* item(size_t i) const {
+    return fixed ? fixed->item(i) : var ? var->item(i) : pointers[i];
+  }
+  size_t item_len(size_t i) const {
+    return fixed ? fixed->item_len : var ? var->item_len(i) : lengths[i];
+  }
 };
 
 // Verifies `count` items: public key i is public_keys[32 i, 32 i + 32), signature i is

@@ -15,8 +15,10 @@
 // function here branches on its inputs, except the zero test in fe_batch_invert.
 // Thread-safety: pure functions, reentrant. Never use on secret keys all the same.
 //
-// Speed: these are out-of-line wrappers for callers outside native/ed25519; the point and
-// verification code inline the same bodies (field_inline.h).
+// Speed: these are the portable radix-2^51 functions (field_inline.h has the bodies).
+// Single verification may run on a faster path with its own representation (radix 2^64,
+// field_mulx.cpp); that never shows here: every fe and ge_* value outside the kernel is
+// radix 2^51.
 #pragma once
 
 #include <cstddef>

@@ -1,10 +1,11 @@
 // The field arithmetic paths of Ed25519 verification and the one place that picks one.
 //
-// Each path is the whole verification kernel (verify_inline.h) compiled for one target:
-// a call through a pointer per field multiplication would cost more than the path saves,
-// so the choice is made once per verification, at the top. "portable" (radix 2^51 with
-// unsigned __int128) always exists; the others exist when the CPU has what they need and
-// must give the same answers (tests/test_ed25519_core.py compares them in one process).
+// Each path is the whole verification kernel (verify_inline.h) instantiated on one field
+// type: a call through a pointer per field multiplication would cost more than the path
+// saves, so the choice is made once per verification, at the top. "portable" (radix 2^51
+// with unsigned __int128, verify.cpp) always exists; "bmi2" (radix 2^64 with MULX/ADCX/
+// ADOX, field_mulx.cpp) when the CPU has BMI2 and ADX. They must give the same answers:
+// tests/test_ed25519_core.py compares them in one process (_ed25519_verify_on_path).
 // Internal to native/ed25519. Thread-safety: read-only after start-up.
 #pragma once
 
@@ -38,6 +39,11 @@ struct FieldPath {
 };
 
 const FieldPath& portable_path();
+// Radix 2^64 with MULX/ADCX/ADOX (field_mulx.cpp); call only when the CPU has BMI2 and ADX.
+const FieldPath& mulx_path();
+// Its field operations against the portable ones on the edge values of 256-bit limbs
+// (0, p, 2^255, 2^256 - 38, ...): "" or what differed. Only when the CPU has BMI2 and ADX.
+const char* mulx_field_selftest();
 // The fastest path the CPU supports (portable when LEDGER_CORE_PORTABLE is set).
 const FieldPath& best_path(const CpuFeatures& cpu);
 // The path called `name` if it exists and the CPU supports it, else null.

@@ -17,8 +17,10 @@ struct Key32 {
   bool operator==(const Key32& o) const { return std::memcmp(b, o.b, 32) == 0; }
 };
 
-// Public keys are uniformly distributed for honest signers; an attacker choosing keys to
-// collide only slows their own shard's lookups, never breaks correctness.
+// Public keys are uniformly distributed for honest signers. Keys chosen to collide (or to
+// land in one shard) can only cost time: longer probes in a shard of at most
+// KEYCACHE_CAPACITY / KEYCACHE_SHARDS entries, and evictions that make other keys in that
+// shard be decompressed again. A verdict never depends on the cache's state.
 struct Key32Hash {
   size_t operator()(const Key32& k) const {
     uint64_t h;

@@ -10,7 +10,8 @@
 // array of slots replaced by the CLOCK algorithm (a hit sets the slot's reference bit;
 // the hand clears bits until it finds a clear one, which it evicts). The shard is picked
 // from key bytes, so threads rarely contend. Capacity is fixed at KEYCACHE_CAPACITY
-// entries (about 200 bytes each).
+// entries, about 300 bytes each with the index (some 20 MB when full, allocated per shard
+// on first use).
 //
 // Thread-safety: every function may be called from any thread at any time.
 #pragma once

@@ -30,7 +30,7 @@
 // R_i) and long ones (key coefficients and B), so that the windows above bit 129 touch
 // only the long group's buckets. For each group, automatic picks the method with the
 // lower cost model (additions counted in msm.cpp); bench/bench_verify.py measures where
-// Straus stops winning (about 64 terms for 128-bit scalars, 96 for 253-bit ones here).
+// Straus stops winning (about 64 terms for 128-bit scalars, 96-128 for 253-bit ones here).
 #pragma once
 
 #include <cstddef>

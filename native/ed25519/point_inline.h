@@ -9,9 +9,12 @@
 // point 3M (ge_p3 -> ge_p1p1). A run of doublings therefore stays in ge_p2 and only
 // converts to ge_p3 before an addition.
 //
-// Limb bounds (field_inline.h): every ge_p2 / ge_p3 / ge_cached / ge_precomp coordinate is
-// tight (< 2^52); ge_p1p1 coordinates are loose (< 2^54), which is what the conversion
-// products accept. Each subtraction below is annotated where its bound is not obvious.
+// Every function is a template over a field type F (field_inline.h lists what one
+// provides; FieldOps fills in radix-2^51 helpers for types that only bring mul and sq).
+// Limb bounds, for the radix-2^51 types (field_inline.h): every ge_p2 / ge_p3 / ge_cached /
+// ge_precomp coordinate is tight (< 2^52); ge_p1p1 coordinates are loose (< 2^54), which
+// is what the conversion products accept. Each subtraction below is annotated where its
+// bound is not obvious. The radix-2^64 type of field_mulx.cpp has no bounds to keep.
 #pragma once
 
 #include <type_traits>
@@ -33,6 +36,12 @@ struct FieldOps : fi::PortableField {
   static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) {
     F::sq(h, f);
     for (int i = 1; i < n; ++i) F::sq(h, h);
+  }
+  static LC_ALWAYS_INLINE void sqn2(fe& a, fe& b, int n) {
+    for (int i = 0; i < n; ++i) {
+      F::sq(a, a);
+      F::sq(b, b);
+    }
   }
 };
 
@@ -228,55 +237,84 @@ LC_ALWAYS_INLINE void mul_by_cofactor(ge_p3& r, const ge_p3& p) {
 
 // RFC 8032 §5.1.3, strict. With u = y^2 - 1 and v = d y^2 + 1, x^2 = u / v; the candidate
 // root is x = u v^3 (u v^7)^((p - 5) / 8), then v x^2 is u (x is a root), -u (x sqrt(-1) is
-// a root) or neither (y is not on the curve).
+// a root) or neither (y is not on the curve). Split in two around the exponentiation so
+// that two decodings can run their exponentiations side by side (decompress_pair).
+struct Decoding {
+  fe y, u, v, v3, w;  // w: u v^7 before the exponentiation, w^((p-5)/8) after
+  bool sign;
+};
+
+// False when y >= p.
 template <class F>
-LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const CurveConstants& k) {
-  fe y;
-  FO<F>::frombytes(y, in);
+LC_ALWAYS_INLINE bool decompress_begin(Decoding& d, const uint8_t in[32], const CurveConstants& k) {
+  FO<F>::frombytes(d.y, in);
   uint8_t check[32];
-  FO<F>::tobytes(check, y);
+  FO<F>::tobytes(check, d.y);
   for (int i = 0; i < 31; ++i)
     if (check[i] != in[i]) return false;  // y >= p: the re-encoding differs
   if (check[31] != (in[31] & 0x7f)) return false;
-  const bool sign = (in[31] >> 7) != 0;
-
-  fe one, u, v, v3, vxx, x, t;
+  d.sign = (in[31] >> 7) != 0;
+  fe one;
   FO<F>::set_small(one, 1);
-  FO<F>::sq(u, y);
-  FO<F>::mul(v, u, k.d);
-  FO<F>::sub(u, u, one);
-  FO<F>::carry(u);
-  FO<F>::add(v, v, one);            // < 2^53, fine as a product input
-  FO<F>::sq(v3, v);
-  FO<F>::mul(v3, v3, v);               // v^3
-  FO<F>::sq(x, v3);
-  FO<F>::mul(x, x, v);
-  FO<F>::mul(x, x, u);                 // u v^7
-  fi::pow22523<FO<F>>(x, x);
-  FO<F>::mul(x, x, v3);
-  FO<F>::mul(x, x, u);                 // u v^3 (u v^7)^((p-5)/8)
+  FO<F>::sq(d.u, d.y);
+  FO<F>::mul(d.v, d.u, k.d);
+  FO<F>::sub(d.u, d.u, one);
+  FO<F>::carry(d.u);
+  FO<F>::add(d.v, d.v, one);           // < 2^53, fine as a product input
+  FO<F>::sq(d.v3, d.v);
+  FO<F>::mul(d.v3, d.v3, d.v);         // v^3
+  FO<F>::sq(d.w, d.v3);
+  FO<F>::mul(d.w, d.w, d.v);
+  FO<F>::mul(d.w, d.w, d.u);           // u v^7
+  return true;
+}
 
+// False when the point is not on the curve or is "-0".
+template <class F>
+LC_ALWAYS_INLINE bool decompress_end(ge_p3& out, const Decoding& d, const CurveConstants& k) {
+  fe x, vxx, t;
+  FO<F>::mul(x, d.w, d.v3);
+  FO<F>::mul(x, x, d.u);               // u v^3 (u v^7)^((p-5)/8)
   FO<F>::sq(vxx, x);
-  FO<F>::mul(vxx, vxx, v);
-  FO<F>::sub(t, vxx, u);
+  FO<F>::mul(vxx, vxx, d.v);
+  FO<F>::sub(t, vxx, d.u);
   if (!FO<F>::iszero(t)) {
-    FO<F>::add(t, vxx, u);
+    FO<F>::add(t, vxx, d.u);
     if (!FO<F>::iszero(t)) return false;  // u / v is not a square: not on the curve
     FO<F>::mul(x, x, k.sqrtm1);
   }
   const bool x_is_zero = FO<F>::iszero(x);
-  if (x_is_zero && sign) return false;  // -0 is not an encoding
-  if (FO<F>::isnegative(x) != sign) {
+  if (x_is_zero && d.sign) return false;  // -0 is not an encoding
+  if (FO<F>::isnegative(x) != d.sign) {
     fe zero;
     FO<F>::set_small(zero, 0);
     FO<F>::sub(x, zero, x);
     FO<F>::carry(x);
   }
   out.X = x;
-  out.Y = y;
+  out.Y = d.y;
   FO<F>::set_small(out.Z, 1);
-  FO<F>::mul(out.T, x, y);
+  FO<F>::mul(out.T, x, d.y);
   return true;
+}
+
+template <class F>
+LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const CurveConstants& k) {
+  Decoding d;
+  if (!decompress_begin<F>(d, in, k)) return false;
+  fi::pow22523<FO<F>>(d.w, d.w);
+  return decompress_end<F>(out, d, k);
+}
+
+// Two strict decodings; true when both succeed. The two exponentiations (250 dependent
+// squarings each) run interleaved, so each waits less on its own previous squaring.
+template <class F>
+LC_ALWAYS_INLINE bool decompress_pair(ge_p3& out1, const uint8_t in1[32], ge_p3& out2, const uint8_t in2[32],
+                                      const CurveConstants& k) {
+  Decoding d1, d2;
+  if (!decompress_begin<F>(d1, in1, k) || !decompress_begin<F>(d2, in2, k)) return false;
+  fi::pow22523_pair<FO<F>>(d1.w, d1.w, d2.w, d2.w);
+  return decompress_end<F>(out1, d1, k) && decompress_end<F>(out2, d2, k);
 }
 
 }  // namespace ge_inline

@@ -275,6 +275,10 @@ void scalarmult_reference(ge_p3& r, const uint8_t s[32], const ge_p3& p) {
 }  // namespace
 
 const char* ed25519_core_selftest() {
+  if (ed25519_paths::find_path("bmi2", cpu_features()) != nullptr) {
+    const char* mulx = ed25519_paths::mulx_field_selftest();
+    if (mulx[0] != '\0') return mulx;
+  }
   TestRng rng = {0x9e3779b97f4a7c15ULL};
   // Field: ring identities on random (and non-canonical) elements, canonical encoding.
   for (int iter = 0; iter < 200; ++iter) {
@@ -405,6 +409,35 @@ const char* ed25519_core_selftest() {
         ge_add(odd, odd, twice_cached);
       }
     }
+  }
+  {
+    // ed25519_verify_prepared agrees with ed25519_verify (RFC 8032 section 7.1, test 2).
+    const char* pk_hex = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+    const char* sig_hex =
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+        "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00";
+    auto nibble = [](char c) { return uint8_t(c <= '9' ? c - '0' : c - 'a' + 10); };
+    uint8_t pk[32], sig[64];
+    for (int i = 0; i < 32; ++i) pk[i] = uint8_t(nibble(pk_hex[2 * i]) << 4 | nibble(pk_hex[2 * i + 1]));
+    for (int i = 0; i < 64; ++i) sig[i] = uint8_t(nibble(sig_hex[2 * i]) << 4 | nibble(sig_hex[2 * i + 1]));
+    uint8_t msg[1] = {0x72};
+    ge_p3 A;
+    if (!ge_decompress_strict(A, pk) || ge_is_small_order(A)) return "verify: test key does not decode";
+    if (ed25519_verify(pk, msg, 1, sig) != VerifyReason::ok ||
+        ed25519_verify_prepared(A, pk, msg, 1, sig) != VerifyReason::ok)
+      return "verify: RFC 8032 test 2 rejected";
+    msg[0] ^= 1;
+    if (ed25519_verify_prepared(A, pk, msg, 1, sig) != VerifyReason::equation_failed)
+      return "verify: prepared key accepted a changed message";
+    msg[0] ^= 1;
+    sig[63] |= 0x80;  // S >= 2^255 > L
+    if (ed25519_verify_prepared(A, pk, msg, 1, sig) != VerifyReason::non_canonical_s)
+      return "verify: prepared key accepted S >= L";
+    sig[63] &= 0x7f;
+    sig[31] ^= 0x80;  // R with the other sign of x: decodes (x != 0) but breaks the equation
+    const VerifyReason flipped = ed25519_verify_prepared(A, pk, msg, 1, sig);
+    if (flipped != VerifyReason::equation_failed && flipped != VerifyReason::non_canonical_point)
+      return "verify: prepared key accepted a changed R";
   }
   // Double-scalar multiplication against the reference, on edge and random scalars.
   for (int iter = 0; iter < 24; ++iter) {

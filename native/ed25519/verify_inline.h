@@ -1,5 +1,6 @@
-// The verification kernel as always-inlined functions, so that each field path file
-// compiles its own copy for its own target (field_inline.h explains why).
+// The verification kernel as always-inlined templates over the field type, so that each
+// field path file (verify.cpp for "portable", field_mulx.cpp for "bmi2") compiles its own
+// copy with its own arithmetic; verify.h describes the algorithm.
 //
 // Signed sliding windows (wNAF) of width w: a scalar becomes digits n_i, each zero or odd
 // with |n_i| < 2^(w-1), any two non-zero digits at least w positions apart, and
@@ -232,14 +233,16 @@ LC_ALWAYS_INLINE VerifyReason verify_points(const ge_p3* prepared_A, const uint8
                                             const uint8_t signature[64], const uint8_t k_scalar[32],
                                             const HalfScalars* half) {
   const gi::CurveConstants& k = F::constants();
-  ge_p3 A;
+  ge_p3 A, R;
   if (prepared_A != nullptr) {
     gi::p3_from_portable<F>(A, *prepared_A);
-  } else if (!gi::decompress_strict<F>(A, public_key, k)) {
+    if (!gi::decompress_strict<F>(R, signature, k)) return VerifyReason::non_canonical_point;
+  } else if (F::interleave_decoding) {
+    if (!gi::decompress_pair<F>(A, public_key, R, signature, k))
+      return VerifyReason::non_canonical_point;  // A or R: one reason for both
+  } else if (!gi::decompress_strict<F>(A, public_key, k) || !gi::decompress_strict<F>(R, signature, k)) {
     return VerifyReason::non_canonical_point;
   }
-  ge_p3 R;
-  if (!gi::decompress_strict<F>(R, signature, k)) return VerifyReason::non_canonical_point;
   if (prepared_A == nullptr) {
     ge_p3 a8;
     gi::mul_by_cofactor<F>(a8, A);

@@ -1,6 +1,6 @@
 # Type stubs of the private compiled module ledger_core._native.
 # Keep in step with python/*.cpp: one section per binding file.
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -108,6 +108,13 @@ def ed25519_verify_batch_var(
     threads: int = 0,
     msm: int = 0,
 ) -> npt.NDArray[np.uint8]: ...
+def ed25519_verify_batch_list(
+    public_keys: npt.NDArray[np.uint8],
+    messages: List[bytes],
+    signatures: npt.NDArray[np.uint8],
+    threads: int = 0,
+    msm: int = 0,
+) -> Optional[npt.NDArray[np.uint8]]: ...
 def ed25519_key_cache_stats() -> Dict[str, int]: ...
 def ed25519_key_cache_clear() -> None: ...
 def ed25519_scalar_reduce64(data: bytes) -> bytes: ...

@@ -87,9 +87,14 @@ def _batch_reasons(
 ) -> npt.NDArray[np.uint8]:
     pks = as_rows(public_keys, PUBLIC_KEY_LEN, "public_keys")
     sigs = as_rows(signatures, SIGNATURE_LEN, "signatures")
-    items = as_items(messages, "messages")
     n_threads = resolve_threads(threads)
     count = pks.shape[0]
+    if type(messages) is list and len(messages) == count and sigs.shape[0] == count:
+        # A list of bytes is read in place by the native layer (no packing copy).
+        reasons = _native.ed25519_verify_batch_list(pks, messages, sigs, n_threads, msm)
+        if reasons is not None:
+            return reasons
+    items = as_items(messages, "messages")
     message_count = items[1].shape[0] if items[0] == "fixed" else items[2].shape[0] - 1
     if sigs.shape[0] != count:
         raise ValueError(
