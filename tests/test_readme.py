@@ -1,0 +1,28 @@
+"""The README's first Python example runs as written, and its claims hold."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_example_runs_and_every_check_is_true():
+    block = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[0]
+    namespace: dict = {}
+    exec(compile(block, str(README), "exec"), namespace)
+    assert namespace["ok"].tolist() == [True, True]
+    assert namespace["why"].tolist() == [0, 0]
+    log = namespace["log"]
+    assert log.size == 2 and namespace["first"] == 0
+    from ledger_core import checkpoint, merkle
+
+    assert merkle.verify_inclusion("blake3", log.leaf_hash(0), 0, log.size, namespace["proof"], namespace["root"])
+    assert checkpoint.verify(namespace["note"], namespace["key"].public_key, "example.com/log").root == namespace["root"]
+
+
+def test_readme_opens_with_the_two_commands():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    block = lines[lines.index("```sh") + 1 : lines.index("```sh") + 3]
+    assert [line.split("#")[0].strip() for line in block] == ["bash run.sh demo", "bash run.sh test"]
