@@ -19,7 +19,7 @@ Sizes and indexes out of range raise :class:`~ledger_core.errors.OutOfRangeError
 
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
@@ -249,20 +249,6 @@ class MerkleTree:
         return int(self._tree.memory_bytes())
 
 
-def naive_root(suite: str, leaf_hashes: Iterable[bytes]) -> bytes:
-    """The RFC 9162 root of the given leaf hashes, by the recursive definition (slow;
-    for checks). Uses the native node hash."""
-    hashes = [bytes(h) for h in leaf_hashes]
-
-    def mth(lo: int, hi: int) -> bytes:
-        if hi - lo == 1:
-            return hashes[lo]
-        k = 1 << ((hi - lo - 1).bit_length() - 1)
-        return node_hash(suite, mth(lo, lo + k), mth(lo + k, hi))
-
-    return empty_root(suite) if not hashes else mth(0, len(hashes))
-
-
 __all__ = [
     "HASH_LEN",
     "SUITES",
@@ -273,7 +259,6 @@ __all__ = [
     "leaf_hash",
     "node_hash",
     "empty_root",
-    "naive_root",
     "verify_inclusion",
     "verify_consistency",
 ]
