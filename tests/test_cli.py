@@ -17,11 +17,18 @@ def test_demo_runs_end_to_end_and_every_check_passes(capsys):
         assert stage in out
     assert "tampered invoice" in out and "signature verifies False, inclusion proof verifies False" in out
     assert "demo: all checks passed" in out
+    for reason in ("EQUATION_FAILED", "NON_CANONICAL_S", "SMALL_ORDER_KEY"):
+        assert out.count(f": {reason}") == 1, f"the import must reject exactly one planted {reason} record"
+
+
+def test_demo_refuses_a_data_set_too_small_to_show_anything():
+    with pytest.raises(SystemExit, match="at least 10 invoices"):
+        cli.main(["demo", "--invoices", "5"])
 
 
 def test_python_dash_m_entry_point_runs():
     done = subprocess.run(
-        [sys.executable, "-m", "ledger_core", "demo", "--invoices", "50", "--sellers", "3"],
+        [sys.executable, "-m", "ledger_core", "demo", "--invoices", "40", "--sellers", "3"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,9 +2,10 @@
 
 On an embedded default data set it runs the main job and prints throughput:
 
-1. generate sellers (Ed25519 keys through libsodium) and signed invoices;
-2. import: verify every signature in batches (the native batch verifier), then
-   append every accepted record to the Merkle log;
+1. generate sellers (Ed25519 keys through libsodium) and signed invoices, and spoil
+   a few of them (a forged signature, a malleated S, a small-order key);
+2. import: verify every signature in batches (the native batch verifier), reject the
+   spoiled records with their reason, and append every accepted record to the log;
 3. prove: inclusion proofs for random invoices and a consistency proof between
    two sizes, checked by the native verifier and by the pure-Python auditor
    module ``ledger_core.proofs``; a signed checkpoint of the final root;
@@ -18,12 +19,15 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
 import ledger_core
 from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
+
+
+_L = 2**252 + 27742317777372353535851937790883648493  # the order of the Ed25519 base point
 
 
 @dataclass
@@ -38,6 +42,12 @@ class Invoices:
 
     def document(self, i: int) -> bytes:
         return self.buffer[int(self.offsets[i]) : int(self.offsets[i + 1])]
+
+    def subset(self, rows: np.ndarray) -> "Invoices":
+        docs = [self.document(int(i)) for i in rows]
+        offsets = np.zeros(len(docs) + 1, dtype=np.uint64)
+        np.cumsum([len(d) for d in docs], out=offsets[1:])
+        return Invoices(self.public_keys[rows], self.signatures[rows], b"".join(docs), offsets)
 
 
 def _timed(fn: Callable[[], object]) -> Tuple[object, float]:
@@ -87,6 +97,25 @@ def generate(count: int, sellers: int, seed: int) -> Invoices:
     return Invoices(pks, sigs, b"".join(docs), offsets)
 
 
+def plant_bad_records(inv: Invoices, seed: int) -> Dict[int, str]:
+    """Spoil a few records in place, as a feed from the field would: each must be caught."""
+    rng = np.random.default_rng(seed + 2)
+    picks = [int(i) for i in rng.choice(len(inv), size=min(3, len(inv)), replace=False)]
+    planted: Dict[int, str] = {}
+    kinds = ["forged signature", "S + L (malleated)", "small-order key"]
+    for i, kind in zip(picks, kinds):
+        if kind == "forged signature":
+            inv.signatures[i, 32] ^= 0x01  # S off by one: still < L, the equation fails
+        elif kind == "S + L (malleated)":
+            s = int.from_bytes(inv.signatures[i, 32:].tobytes(), "little") + _L
+            inv.signatures[i, 32:] = np.frombuffer(s.to_bytes(32, "little"), np.uint8)
+        else:
+            inv.public_keys[i] = 0
+            inv.public_keys[i, 0] = 1  # the identity point
+        planted[i] = kind
+    return planted
+
+
 def leaf_records(inv: Invoices) -> Tuple[bytes, np.ndarray]:
     """The Merkle leaf of an invoice: public key || signature || document."""
     parts: List[bytes] = []
@@ -97,7 +126,9 @@ def leaf_records(inv: Invoices) -> Tuple[bytes, np.ndarray]:
     return b"".join(parts), offsets
 
 
-def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026, batch: int = 4096) -> int:
+def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026) -> int:
+    if count < 10 or sellers < 1:
+        raise SystemExit("demo: needs at least 10 invoices and 1 seller")
     feats = ledger_core.features()
     print(f"ledger_core {ledger_core.__version__}: {feats['threads']} threads, paths {feats['paths']}")
     print(f"demo: {count:,} invoices from {sellers:,} sellers (seed {seed})\n")
@@ -105,30 +136,44 @@ def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026, batch: int
     print("1. generate (libsodium signing through PyNaCl)")
     inv, t = _timed(lambda: generate(count, sellers, seed))
     _line("generate + sign", count, t, "invoices")
+    planted = plant_bad_records(inv, seed)
+    print(f"  planted {len(planted)} bad records for the import to catch: "
+          + ", ".join(f"#{i} ({what})" for i, what in sorted(planted.items())))
 
-    print("\n2. import: batch-verify signatures, append to the Merkle log")
+    print("\n2. import: batch-verify signatures, reject bad records, append the rest to the Merkle log")
     anchor_n = min(count, 5_000)
     from nacl.signing import VerifyKey
 
+    honest = [i for i in range(count) if i not in planted][:anchor_n]
+
     def libsodium_loop() -> None:
-        for i in range(anchor_n):
+        for i in honest:
             VerifyKey(inv.public_keys[i].tobytes()).verify(inv.document(i), inv.signatures[i].tobytes())
 
     _, t_sodium = _timed(libsodium_loop)
+    anchor_n = len(honest)
     _line("libsodium verify (anchor)", anchor_n, t_sodium, "sigs")
     messages = (inv.buffer, inv.offsets)
     for threads in (1, None):
-        ok, t_verify = _timed(lambda: ed25519.verify_batch(inv.public_keys, messages, inv.signatures, threads=threads))
-        ratio = (anchor_n / t_sodium) and (count / t_verify) / (anchor_n / t_sodium)
+        reasons, t_verify = _timed(
+            lambda: ed25519.verify_batch_detailed(inv.public_keys, messages, inv.signatures, threads=threads)
+        )
+        ratio = (count / t_verify) / (anchor_n / t_sodium)
         _line(f"verify_batch threads={threads or feats['threads']}", count, t_verify, "sigs", f"{ratio:5.1f}x libsodium")
-    if not bool(np.all(ok)):
-        bad = int(np.flatnonzero(~ok)[0])
-        raise SystemExit(f"demo: generated invoice {bad} failed verification (a bug)")
+    rejected = {int(i): ed25519.REASON_NAMES[int(reasons[i])] for i in np.flatnonzero(reasons != ed25519.OK)}
+    for i, reason in sorted(rejected.items()):
+        print(f"  rejected record #{i}: {reason}")
+    if set(rejected) != set(planted):
+        raise SystemExit(f"demo: rejected {sorted(rejected)} but planted {sorted(planted)} (a bug)")
+    accepted = np.flatnonzero(reasons == ed25519.OK)
+    inv = inv.subset(accepted)
+    count = len(inv)
+    messages = (inv.buffer, inv.offsets)
 
     tree = merkle.MerkleTree(suite="blake3")
     records, t_leaves = _timed(lambda: leaf_records(inv))
     _, t_append = _timed(lambda: tree.extend(records))
-    _line("append to Merkle log", count, t_append, "leaves")
+    _line("append accepted records to the log", count, t_append, "leaves")
     root = tree.root()
     print(f"  root at size {tree.size:,}: {root.hex()}")
 
