@@ -37,3 +37,17 @@ def test_public_names_exist(module):
     mod = getattr(ledger_core, module)
     for name in mod.__all__:
         assert hasattr(mod, name), f"ledger_core.{module}.__all__ names {name}, which does not exist"
+
+
+def test_package_type_checks_with_mypy(tmp_path):
+    """The facade's annotations agree with _native.pyi (mypy over the installed package)."""
+    import subprocess
+    import sys
+
+    src = Path(ledger_core.__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "-p", "ledger_core", "--ignore-missing-imports",
+         "--cache-dir", str(tmp_path / "mypy-cache")],
+        cwd=src, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

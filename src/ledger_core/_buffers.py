@@ -26,7 +26,7 @@ def as_bytes(data: Any, name: str) -> BytesLike:
     if isinstance(data, np.ndarray):
         if data.dtype != np.uint8:
             raise TypeError(f"{name} must be bytes-like or a uint8 array, got dtype {data.dtype}")
-        return memoryview(np.ascontiguousarray(data)).cast("B")
+        return np.ascontiguousarray(data).data.cast("B")
     try:
         view = memoryview(data)
     except TypeError:
@@ -65,7 +65,8 @@ def as_rows(array: Any, width: int, name: str) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-Items = Union[Tuple[str, np.ndarray], Tuple[str, BytesLike, np.ndarray]]
+# ("fixed", rows) or ("var", buffer, offsets): callers branch on the first element.
+Items = Tuple[Any, ...]
 
 
 def as_items(items: Any, name: str) -> Items:

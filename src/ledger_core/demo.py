@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple, TypeVar
 
 import numpy as np
 
@@ -50,7 +50,10 @@ class Invoices:
         return Invoices(self.public_keys[rows], self.signatures[rows], b"".join(docs), offsets)
 
 
-def _timed(fn: Callable[[], object]) -> Tuple[object, float]:
+_T = TypeVar("_T")
+
+
+def _timed(fn: Callable[[], _T]) -> Tuple[_T, float]:
     t0 = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - t0
