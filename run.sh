@@ -18,8 +18,10 @@ say() { echo "run.sh: $*" >&2; }
 # --- system packages -------------------------------------------------------------
 missing_packages() {
   local missing=()
-  command -v python3 >/dev/null 2>&1 || missing+=(python3)
-  if command -v python3 >/dev/null 2>&1; then
+  if ! command -v python3 >/dev/null 2>&1; then
+    # Without an interpreter nothing below can be probed: take the whole set.
+    missing+=(python3 python3-venv python3-dev)
+  else
     python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     python3 -c 'import sysconfig, os, sys; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")) else 1)' \
       >/dev/null 2>&1 || missing+=(python3-dev)
