@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "blake3/blake3.h"
@@ -184,6 +185,62 @@ ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable
   return result;
 }
 
+// Items for sha512_many_parts: each a bytes-like message or a tuple/list of up to three
+// bytes-like parts (R, A, M for Ed25519), pinned until the call returns.
+struct PinnedParts {
+  std::vector<PinnedBytes> pinned;
+  std::vector<Sha512Parts> items;
+  size_t total_len = 0;
+};
+
+PinnedParts pin_parts(const py::sequence& seq) {
+  PinnedParts out;
+  const size_t count = py::len(seq);
+  out.items.resize(count);
+  out.pinned.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const py::object obj = seq[i];
+    Sha512Parts& item = out.items[i];
+    for (int k = 0; k < 3; ++k) {
+      item.part[k] = nullptr;
+      item.len[k] = 0;
+    }
+    if (py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj)) {
+      const py::sequence parts = py::reinterpret_borrow<py::sequence>(obj);
+      const size_t part_count = py::len(parts);
+      if (part_count > 3)
+        throw py::value_error("items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
+                              " parts; a message is at most 3 parts");
+      for (size_t k = 0; k < part_count; ++k) {
+        out.pinned.push_back(pin_bytes(parts[k]));
+        item.part[k] = out.pinned.back().span.data;
+        item.len[k] = out.pinned.back().span.len;
+      }
+    } else {
+      out.pinned.push_back(pin_bytes(obj));
+      item.part[0] = out.pinned.back().span.data;
+      item.len[0] = out.pinned.back().span.len;
+    }
+    out.total_len += item.len[0] + item.len[1] + item.len[2];
+  }
+  return out;
+}
+
+ByteArray sha512_many_parts_binding(const py::sequence& seq, size_t threads, bool portable) {
+  PinnedParts parts = pin_parts(seq);
+  const size_t count = parts.items.size();
+  ByteArray result = digest_rows(count, SHA512_LEN);
+  uint8_t* out = result.mutable_data();
+  auto hash = portable ? sha512_many_parts_portable : sha512_many_parts;
+  const Sha512Parts* items = parts.items.data();
+  run_native(parts.total_len, [&] {
+    parallel_items(count, count ? parts.total_len / count : 0, threads, [&](size_t begin, size_t end) {
+      hash(items + begin, end - begin, out + begin * SHA512_LEN);
+    });
+  });
+  return result;
+}
+
 // The Python-visible incremental hasher. update() of a large input runs with the GIL
 // released, so two Python threads could reach one hasher at once: the mutex serialises
 // them (it is only ever waited on with the GIL released, or by a holder of the GIL
@@ -252,6 +309,8 @@ void bind_hashing(py::module_& m) {
   m.def("sha256", &one_shot<SHA256_LEN, sha256>, py::arg("data"));
   m.def("sha256_portable", &one_shot<SHA256_LEN, sha256_portable>, py::arg("data"));
   m.def("sha512", &one_shot<SHA512_LEN, sha512>, py::arg("data"));
+  m.def("sha512_many_parts", &sha512_many_parts_binding, py::arg("items"), py::arg("threads") = 0,
+        py::arg("portable") = false);
   m.def("sha256_many_fixed", &sha256_many_fixed, py::arg("rows"), py::arg("threads") = 0,
         py::arg("portable") = false);
 
