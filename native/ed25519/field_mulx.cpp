@@ -13,7 +13,9 @@
 // the portable path's answer on every vector.
 #include <cstring>
 
+#include "ed25519/batch_inline.h"
 #include "ed25519/field_paths.h"
+#include "ed25519/msm_inline.h"
 #include "ed25519/verify_inline.h"
 
 namespace ledger_core {
@@ -366,10 +368,20 @@ __attribute__((target("bmi2,adx"))) void double_scalarmult_mulx(ge_p3& r, const 
   verify_inline::double_scalarmult_public<fe_mulx::MulxField>(r, a, A, b);
 }
 
+Status msm_mulx(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points, size_t count,
+                MsmMethod method, size_t threads) {
+  return msm_inline::msm_public<fe_mulx::MulxField>(r, b_scalar, scalars, points, count, method, threads);
+}
+
+Status verify_batch_chunk_mulx(const BatchChunk& chunk) {
+  return batch_inline::verify_chunk<fe_mulx::MulxField>(chunk);
+}
+
 }  // namespace
 
 const FieldPath& mulx_path() {
-  static const FieldPath path = {"bmi2", verify_points_mulx, double_scalarmult_mulx};
+  static const FieldPath path = {"bmi2", verify_points_mulx, double_scalarmult_mulx, msm_mulx,
+                                 verify_batch_chunk_mulx};
   return path;
 }
 
