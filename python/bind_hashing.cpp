@@ -193,6 +193,23 @@ struct PinnedParts {
   size_t total_len = 0;
 };
 
+// C-contiguous: the bytes of the buffer are the item's bytes in order.
+bool contiguous(const py::buffer_info& info) {
+  py::ssize_t expected = info.itemsize;
+  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    if (info.shape[d] > 1 && info.strides[d] != expected) return false;
+    expected *= info.shape[d];
+  }
+  return true;
+}
+
+PinnedBytes pin_contiguous(const py::object& obj, size_t index) {
+  PinnedBytes pinned = pin_bytes(obj);
+  if (!PyBytes_Check(obj.ptr()) && !contiguous(pinned.info))
+    throw py::type_error("items[" + std::to_string(index) + "] must be a contiguous buffer");
+  return pinned;
+}
+
 PinnedParts pin_parts(const py::sequence& seq) {
   PinnedParts out;
   const size_t count = py::len(seq);
@@ -212,12 +229,12 @@ PinnedParts pin_parts(const py::sequence& seq) {
         throw py::value_error("items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
                               " parts; a message is at most 3 parts");
       for (size_t k = 0; k < part_count; ++k) {
-        out.pinned.push_back(pin_bytes(parts[k]));
+        out.pinned.push_back(pin_contiguous(parts[k], i));
         item.part[k] = out.pinned.back().span.data;
         item.len[k] = out.pinned.back().span.len;
       }
     } else {
-      out.pinned.push_back(pin_bytes(obj));
+      out.pinned.push_back(pin_contiguous(obj, i));
       item.part[0] = out.pinned.back().span.data;
       item.len[0] = out.pinned.back().span.len;
     }
