@@ -90,8 +90,9 @@ class Chunk {
   }
 
  private:
-  // Rules 0-3 for items begin_ + [b, e) (verify.h's order: S, A, R, A's order), and k.
-  // R is decoded kDecodeLanes items at a time.
+  // Rules 0-3 for items begin_ + [b, e) (verify.h's order: S, A, R, A's order), then k for
+  // the survivors. R is decoded kDecodeLanes items at a time; the k_i of the slice are
+  // hashed in one sha512_many_parts call (several messages per SIMD register set).
   void prepare_range(size_t b, size_t e) {
     size_t waiting[kDecodeLanes];  // items whose R waits for partners
     size_t waiting_count = 0;
@@ -110,16 +111,17 @@ class Chunk {
       }
       waiting[waiting_count++] = j;
       if (waiting_count == size_t(kDecodeLanes)) {
-        finish_group(waiting, waiting_count);
+        decode_group(waiting, waiting_count);
         waiting_count = 0;
       }
     }
-    if (waiting_count) finish_group(waiting, waiting_count);
+    if (waiting_count) decode_group(waiting, waiting_count);
+    hash_range(b, e);
   }
 
-  // Decodes R for up to kDecodeLanes items that passed rules 0-2 for A, then the rest.
+  // Decodes R for up to kDecodeLanes items that passed rules 0-2 for A, then rule 3.
   // A short group repeats its last item in the spare lanes.
-  void finish_group(const size_t* items, size_t count) {
+  void decode_group(const size_t* items, size_t count) {
     const uint8_t* encodings[kDecodeLanes];
     for (size_t l = 0; l < size_t(kDecodeLanes); ++l)
       encodings[l] = sigs_ + 64 * (begin_ + items[l < count ? l : count - 1]);
@@ -139,19 +141,44 @@ class Chunk {
         reasons_[i] = uint8_t(VerifyReason::small_order_key);
         continue;
       }
-      const uint8_t* sig = sigs_ + 64 * i;
-      Sha512 h;
-      h.init();
-      h.update(sig, 32);
-      h.update(pks_ + 32 * i, 32);
-      h.update(msgs_.item(i), msgs_.item_len(i));
-      uint8_t digest[SHA512_LEN];
-      h.final(digest);
-      uint64_t wide[8];
-      for (size_t w = 0; w < 8; ++w) wide[w] = load64(digest + 8 * w);
-      sc_reduce_wide(p.k, wide);
-      sc_from_bytes(p.S, sig + 32);
       p.pending = true;
+    }
+  }
+
+  // k = SHA-512(R || A || M) mod L and S for the pending items of [b, e).
+  void hash_range(size_t b, size_t e) {
+    constexpr size_t kGroup = 64;  // items per sha512_many_parts call (stack space)
+    Sha512Parts parts[kGroup];
+    uint8_t digests[kGroup * SHA512_LEN];
+    size_t items[kGroup];
+    size_t count = 0;
+    for (size_t j = b; j < e; ++j) {
+      if (!prepared_[j].pending) continue;
+      const size_t i = begin_ + j;
+      Sha512Parts& part = parts[count];
+      part.part[0] = sigs_ + 64 * i;
+      part.len[0] = 32;
+      part.part[1] = pks_ + 32 * i;
+      part.len[1] = 32;
+      part.part[2] = msgs_.item(i);
+      part.len[2] = msgs_.item_len(i);
+      items[count++] = j;
+      if (count == kGroup) {
+        finish_hashes(parts, items, count, digests);
+        count = 0;
+      }
+    }
+    if (count) finish_hashes(parts, items, count, digests);
+  }
+
+  void finish_hashes(const Sha512Parts* parts, const size_t* items, size_t count, uint8_t* digests) {
+    sha512_many_parts(parts, count, digests);
+    for (size_t l = 0; l < count; ++l) {
+      Prepared& p = prepared_[items[l]];
+      uint64_t wide[8];
+      for (size_t w = 0; w < 8; ++w) wide[w] = load64(digests + SHA512_LEN * l + 8 * w);
+      sc_reduce_wide(p.k, wide);
+      sc_from_bytes(p.S, sigs_ + 64 * (begin_ + items[l]) + 32);
     }
   }
 
