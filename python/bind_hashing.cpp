@@ -186,8 +186,12 @@ ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable
 }
 
 // Items for sha512_many_parts: each a bytes-like message or a tuple/list of up to three
-// bytes-like parts (R, A, M for Ed25519), pinned until the call returns.
+// bytes-like parts (R, A, M for Ed25519). The item sequence and any list of parts are
+// copied into tuples, so another thread cannot drop a bytes object while the GIL is
+// released; other buffers are pinned through the buffer protocol. bytes are read in place.
 struct PinnedParts {
+  py::object items_tuple;
+  std::vector<py::object> part_tuples;
   std::vector<PinnedBytes> pinned;
   std::vector<Sha512Parts> items;
   size_t total_len = 0;
@@ -203,47 +207,53 @@ bool contiguous(const py::buffer_info& info) {
   return true;
 }
 
-PinnedBytes pin_contiguous(const py::object& obj, size_t index) {
-  PinnedBytes pinned = pin_bytes(obj);
-  if (!PyBytes_Check(obj.ptr()) && !contiguous(pinned.info))
+void pin_part(PinnedParts& pinned, PyObject* obj, size_t index, const uint8_t** data, size_t* len) {
+  if (PyBytes_Check(obj)) {
+    *data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj));
+    *len = static_cast<size_t>(PyBytes_GET_SIZE(obj));
+    return;
+  }
+  pinned.pinned.push_back(pin_bytes(py::reinterpret_borrow<py::object>(obj)));
+  if (!contiguous(pinned.pinned.back().info))
     throw py::type_error("items[" + std::to_string(index) + "] must be a contiguous buffer");
-  return pinned;
+  *data = pinned.pinned.back().span.data;
+  *len = pinned.pinned.back().span.len;
 }
 
-PinnedParts pin_parts(const py::sequence& seq) {
+PinnedParts pin_parts(const py::object& seq) {
   PinnedParts out;
-  const size_t count = py::len(seq);
+  out.items_tuple = py::reinterpret_steal<py::object>(PySequence_Tuple(seq.ptr()));
+  if (!out.items_tuple) throw py::error_already_set();
+  const size_t count = static_cast<size_t>(PyTuple_GET_SIZE(out.items_tuple.ptr()));
   out.items.resize(count);
-  out.pinned.reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    const py::object obj = seq[i];
+    PyObject* obj = PyTuple_GET_ITEM(out.items_tuple.ptr(), static_cast<Py_ssize_t>(i));
     Sha512Parts& item = out.items[i];
     for (int k = 0; k < 3; ++k) {
       item.part[k] = nullptr;
       item.len[k] = 0;
     }
-    if (py::isinstance<py::tuple>(obj) || py::isinstance<py::list>(obj)) {
-      const py::sequence parts = py::reinterpret_borrow<py::sequence>(obj);
-      const size_t part_count = py::len(parts);
+    if (PyList_Check(obj)) {
+      out.part_tuples.push_back(py::reinterpret_steal<py::object>(PyList_AsTuple(obj)));
+      if (!out.part_tuples.back()) throw py::error_already_set();
+      obj = out.part_tuples.back().ptr();
+    }
+    if (PyTuple_Check(obj)) {
+      const size_t part_count = static_cast<size_t>(PyTuple_GET_SIZE(obj));
       if (part_count > 3)
         throw py::value_error("items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
                               " parts; a message is at most 3 parts");
-      for (size_t k = 0; k < part_count; ++k) {
-        out.pinned.push_back(pin_contiguous(parts[k], i));
-        item.part[k] = out.pinned.back().span.data;
-        item.len[k] = out.pinned.back().span.len;
-      }
+      for (size_t k = 0; k < part_count; ++k)
+        pin_part(out, PyTuple_GET_ITEM(obj, static_cast<Py_ssize_t>(k)), i, &item.part[k], &item.len[k]);
     } else {
-      out.pinned.push_back(pin_contiguous(obj, i));
-      item.part[0] = out.pinned.back().span.data;
-      item.len[0] = out.pinned.back().span.len;
+      pin_part(out, obj, i, &item.part[0], &item.len[0]);
     }
     out.total_len += item.len[0] + item.len[1] + item.len[2];
   }
   return out;
 }
 
-ByteArray sha512_many_parts_binding(const py::sequence& seq, size_t threads, bool portable) {
+ByteArray sha512_many_parts_binding(const py::object& seq, size_t threads, bool portable) {
   PinnedParts parts = pin_parts(seq);
   const size_t count = parts.items.size();
   ByteArray result = digest_rows(count, SHA512_LEN);
