@@ -1,5 +1,6 @@
 """SHA-256 and SHA-512 against hashlib: boundaries, random inputs, buffer kinds; the SHA-NI
-path against the portable one; batched SHA-256."""
+path against the portable one; batched SHA-256; batched SHA-512 over message parts (the
+AVX2 lanes against the portable path and hashlib)."""
 
 from __future__ import annotations
 

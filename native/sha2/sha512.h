@@ -28,8 +28,9 @@ struct Sha512 {
 
 void sha512(const uint8_t* data, size_t len, uint8_t out[SHA512_LEN]);
 
-// Compresses block_count consecutive 128-byte blocks into state (the portable path;
-// sha512_compress_blocks picks the widest path available once).
+// Compresses block_count consecutive 128-byte blocks into state. sha512_compress_blocks
+// goes through the dispatch point (sha512_dispatch.cpp), which keeps single messages on
+// the portable compression on every CPU (see sha512_active_path).
 void sha512_compress_portable(uint64_t state[8], const uint8_t* blocks, size_t block_count);
 void sha512_compress_blocks(uint64_t state[8], const uint8_t* blocks, size_t block_count);
 
