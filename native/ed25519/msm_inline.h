@@ -216,11 +216,33 @@ Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_
   return Status::ok;
 }
 
+// r = +-q as an extended point, from the affine Niels form without an addition:
+// (y + x) - (y - x) = 2x and (y + x) + (y - x) = 2y give (2x : 2y : 2 : 2xy), and
+// 2xy = xy2d / d (inv_d = 1 / d). One multiplication instead of the seven of adding q to
+// the identity. Negating swaps the two halves (x -> -x) and negates T.
+template <class F>
+LC_ALWAYS_INLINE void precomp_to_p3(ge_p3& r, const ge_precomp& q, bool negate, const fe& inv_d) {
+  const fe& plus = negate ? q.yminusx : q.yplusx;
+  const fe& minus = negate ? q.yplusx : q.yminusx;
+  gi::FO<F>::sub(r.X, plus, minus);
+  gi::FO<F>::carry(r.X);
+  gi::FO<F>::add(r.Y, plus, minus);
+  gi::FO<F>::carry(r.Y);
+  gi::FO<F>::set_small(r.Z, 2);
+  gi::FO<F>::mul(r.T, q.xy2d, inv_d);
+  if (negate) {
+    fe zero;
+    gi::FO<F>::set_small(zero, 0);
+    gi::FO<F>::sub(r.T, zero, r.T);
+    gi::FO<F>::carry(r.T);
+  }
+}
+
 // The sum over one window: sum_j j * bucket_j, buckets filled from the points active in
 // window w (digits laid out window-major: digits[w * m + k]).
 template <class F>
 void window_sum(ge_p3& out, unsigned w, unsigned c, size_t active, size_t m, const int16_t* digits,
-                const ge_precomp* pre) {
+                const ge_precomp* pre, const fe& inv_d) {
   const gi::CurveConstants& k = F::constants();
   // Per thread: each pool thread sums its own windows into its own buckets.
   std::vector<ge_p3>& buckets = scratch<ge_p3, 1>(size_t(1) << (c - 1));
@@ -235,10 +257,11 @@ void window_sum(ge_p3& out, unsigned w, unsigned c, size_t active, size_t m, con
     const size_t j = size_t((d > 0 ? d : -d) - 1);
     if (!used[j]) {  // buckets start empty: no clearing pass over all 2^(c-1) of them
       used[j] = 1;
-      gi::identity<F>(buckets[j]);
+      precomp_to_p3<F>(buckets[j], pre[i], d < 0, inv_d);
+    } else {
+      add_signed<F>(t, buckets[j], pre + i, d > 0 ? 1 : -1);
+      gi::p1p1_to_p3<F>(buckets[j], t);
     }
-    add_signed<F>(t, buckets[j], pre + i, d > 0 ? 1 : -1);
-    gi::p1p1_to_p3<F>(buckets[j], t);
     highest = std::max(highest, j + 1);
   }
   ge_p3 running, total;
@@ -303,11 +326,13 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
     to_precomp_batch<F>(pre.data() + b, sorted.data() + b, e - b, zinv.data() + b);
   });
 
+  fe inv_d;  // for precomp_to_p3
+  fi::invert<gi::FO<F>>(inv_d, F::constants().d);
   std::vector<ge_p3> sums(wmax);
   const int16_t* digit_data = digits.data();
   const ge_precomp* pre_data = pre.data();
   if (threads == 1 || m < 128) {
-    for (unsigned w = 0; w < wmax; ++w) window_sum<F>(sums[w], w, c, active[w], m, digit_data, pre_data);
+    for (unsigned w = 0; w < wmax; ++w) window_sum<F>(sums[w], w, c, active[w], m, digit_data, pre_data, inv_d);
   } else {
     // Tasks are taken in increasing window order: the low windows, where every term is
     // active, are the expensive ones; the cheap high windows fill in at the end.
@@ -315,7 +340,7 @@ Status pippenger(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
     pool_run(wmax, threads, [&](size_t task) {
       const unsigned w = unsigned(task);
       try {
-        window_sum<F>(sums[w], w, c, active[w], m, digit_data, pre_data);
+        window_sum<F>(sums[w], w, c, active[w], m, digit_data, pre_data, inv_d);
       } catch (const std::bad_alloc&) {
         out_of_memory.store(true);
       }

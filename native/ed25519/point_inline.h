@@ -27,8 +27,8 @@ namespace ge_inline {
 
 namespace fi = fe_inline;
 
-// Field types that supply only mul and sq (the batch code's own inlined variant, in the
-// radix-2^51 representation) get the portable helpers for everything else.
+// Field types that supply only mul and sq (in the radix-2^51 representation) get the
+// portable helpers for everything else.
 template <class F, class = void>
 struct FieldOps : fi::PortableField {
   static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { F::mul(h, f, g); }
