@@ -22,7 +22,7 @@
 //
 //     items --(chunks of <= BATCH_CHUNK_MAX, one after the other)--> chunk:
 //       per item, in parallel slices:  S < L?  A from the key cache (decoded once per
-//                                      process)  R strict? (two R at a time, their
+//                                      process)  R strict? (four R at a time, their
 //                                      square roots interleaved)  [8]A != 0?
 //                                      then k = H(R||A||M) for the slice's survivors
 //                                      in one multi-buffer call (sha512_many_parts)

@@ -21,8 +21,9 @@ namespace batch_inline {
 namespace gi = ge_inline;
 using ed25519_paths::BatchChunk;
 
-// R values decoded side by side (decompress_many).
-constexpr int kDecodeLanes = 2;
+// R values decoded side by side (decompress_many): four chains of squarings keep the
+// multiplier busier than two (bmi2: 6.40 -> 6.25 us per signature at 4096 Zipf).
+constexpr int kDecodeLanes = 4;
 
 inline uint64_t load64(const uint8_t* p) {
   uint64_t x;

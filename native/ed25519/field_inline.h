@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "ed25519/field.h"
 
@@ -280,6 +281,12 @@ LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
   F::mul(z250, t0, z_50);    // 2^250 - 1
 }
 
+// Whether field type F has a four-lane squaring loop (sqn4).
+template <class F, class = void>
+struct HasSqn4 : std::false_type {};
+template <class F>
+struct HasSqn4<F, std::void_t<decltype(&F::sqn4)>> : std::true_type {};
+
 // z[l] = z[l]^(2^n) for N independent lanes, the squarings of the lanes alternating.
 template <class F, int N>
 LC_ALWAYS_INLINE void sqn_lanes(fe* z, int n) {
@@ -287,6 +294,8 @@ LC_ALWAYS_INLINE void sqn_lanes(fe* z, int n) {
     F::sqn(z[0], z[0], n);
   } else if constexpr (N == 2) {
     F::sqn2(z[0], z[1], n);
+  } else if constexpr (N == 4 && HasSqn4<F>::value) {
+    F::sqn4(z, n);
   } else {
     for (int i = 0; i < n; ++i)
       for (int l = 0; l < N; ++l) F::sq(z[l], z[l]);
