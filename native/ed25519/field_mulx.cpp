@@ -56,7 +56,10 @@ typedef unsigned __int128 u128;
   "andq $38, %[x]\n\t" \
   "addq %[x], %[t0]\n\t"
 
-__attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const fe& g) {
+// The products' bodies carry no target attribute: they are inline assembly only (the
+// assembler takes MULX/ADX whatever the compiler targets), so code of any target that
+// runs only after the CPU check may inline them.
+__attribute__((always_inline)) inline void mul_body(fe& h, const fe& f, const fe& g) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
   __asm__(
       "xorl %k[zero], %k[zero]\n\t"
@@ -91,7 +94,8 @@ __attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const
 // six callee-saved registers per squaring: ~2% of a batch). sqn keeps calling sq: with
 // the body inlined there too, batch verification on this path rejected honest items
 // (GCC 12, -O3; caught by tests/test_ed25519_batch.py, cause not found yet).
-__attribute__((always_inline, target("bmi2,adx"))) inline void sq_body(fe& h, const fe& f) {
+// The bodies have no target attribute (see mul_body).
+__attribute__((always_inline)) inline void sq_body(fe& h, const fe& f) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
   __asm__(
       "xorl %k[zero], %k[zero]\n\t"
@@ -153,6 +157,7 @@ __attribute__((always_inline, target("bmi2,adx"))) inline void sq_body(fe& h, co
 #undef LC_MULX_ROW
 #undef LC_MULX_FOLD
 
+__attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const fe& g) { mul_body(h, f, g); }
 __attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) { sq_body(h, f); }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n) {
@@ -332,6 +337,14 @@ struct MulxField {
   static const ge_precomp* base128_table();
 };
 
+// The same field with the products inlined at every use, for the batch kernel: its hot
+// loops (bucket additions) are a few formulas, so the code stays small, and no call saves
+// and restores the six callee-saved registers a product uses.
+struct MulxFieldInline : MulxField {
+  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_mulx::mul_body(h, f, g); }
+  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_mulx::sq_body(h, f); }
+};
+
 namespace {
 
 ge_inline::CurveConstants convert_constants() {
@@ -398,7 +411,7 @@ Status msm_mulx(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const g
 }
 
 Status verify_batch_chunk_mulx(const BatchChunk& chunk) {
-  return batch_inline::verify_chunk<fe_mulx::MulxField>(chunk);
+  return batch_inline::verify_chunk<fe_mulx::MulxFieldInline>(chunk);
 }
 
 }  // namespace
