@@ -90,9 +90,9 @@ __attribute__((always_inline)) inline void mul_body(fe& h, const fe& f, const fe
 
 
 // Squaring: the six cross products once, doubled by a shift, plus the four squares:
-// 10 multiplications instead of 16. Inlined into sqn2's loop (no call saving and restoring
-// six callee-saved registers per squaring: ~2% of a batch). sqn keeps calling sq: with
-// the body inlined there too, batch verification on this path rejected honest items
+// 10 multiplications instead of 16. Inlined into the sqn2 / sqn4 loops and the batch
+// kernel (MulxFieldInline): no call saving and restoring six callee-saved registers per
+// squaring (~2% of a batch). sqn keeps calling sq: with the body inlined there too, batch verification on this path rejected honest items
 // (GCC 12, -O3; caught by tests/test_ed25519_batch.py, cause not found yet).
 // The bodies have no target attribute (see mul_body).
 __attribute__((always_inline)) inline void sq_body(fe& h, const fe& f) {
