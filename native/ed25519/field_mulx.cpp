@@ -58,10 +58,14 @@ typedef unsigned __int128 u128;
 
 // The products' bodies carry no target attribute: they are inline assembly only (the
 // assembler takes MULX/ADX whatever the compiler targets), so code of any target that
-// runs only after the CPU check may inline them.
+// runs only after the CPU check may inline them. Every block here is `volatile`: it reads
+// its inputs through pointers, so its listed operands (the pointers) do not change when
+// the data does. Without volatile, GCC 12 -O3 produced wrong square roots once the body was
+// inlined into sqn's loop (squaring in place at one address: most likely the blocks were
+// merged or moved as if pure; tests/test_ed25519_batch.py caught it).
 __attribute__((always_inline)) inline void mul_body(fe& h, const fe& f, const fe& g) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
-  __asm__(
+  __asm__ volatile(
       "xorl %k[zero], %k[zero]\n\t"
       // Row 0 starts the eight-limb product t0..t4.
       "movq 0(%[a]), %%rdx\n\t"
@@ -90,14 +94,12 @@ __attribute__((always_inline)) inline void mul_body(fe& h, const fe& f, const fe
 
 
 // Squaring: the six cross products once, doubled by a shift, plus the four squares:
-// 10 multiplications instead of 16. Inlined into the sqn2 / sqn4 loops and the batch
+// 10 multiplications instead of 16. Inlined into the sqn / sqn2 / sqn4 loops and the batch
 // kernel (MulxFieldInline): no call saving and restoring six callee-saved registers per
-// squaring (~2% of a batch). sqn keeps calling sq: with the body inlined there too, batch verification on this path rejected honest items
-// (GCC 12, -O3; caught by tests/test_ed25519_batch.py, cause not found yet).
-// The bodies have no target attribute (see mul_body).
+// squaring (~2% of a batch). The bodies have no target attribute (see mul_body).
 __attribute__((always_inline)) inline void sq_body(fe& h, const fe& f) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
-  __asm__(
+  __asm__ volatile(
       "xorl %k[zero], %k[zero]\n\t"
       "movq 0(%[a]), %%rdx\n\t"
       "mulxq 8(%[a]), %[t1], %[t2]\n\t"   // a0 a1: columns 1, 2
@@ -162,7 +164,7 @@ __attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) { sq_b
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n) {
   fe t = f;
-  for (int i = 0; i < n; ++i) sq(t, t);
+  for (int i = 0; i < n; ++i) sq_body(t, t);
   h = t;
 }
 
@@ -195,7 +197,7 @@ __attribute__((noinline, target("bmi2,adx"))) void sqn4(fe* z, int n) {
 // addition leaves the limbs tiny, so the second 38 cannot carry.
 LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) {
   uint64_t r0, r1, r2, r3, x;
-  __asm__(
+  __asm__ volatile(
       "movq 0(%[f]), %[r0]\n\t"
       "addq 0(%[g]), %[r0]\n\t"
       "movq 8(%[f]), %[r1]\n\t"
@@ -227,7 +229,7 @@ LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) {
 // that leaves the limbs near 2^256, so the second 38 cannot borrow.
 LC_ALWAYS_INLINE void sub(fe& h, const fe& f, const fe& g) {
   uint64_t r0, r1, r2, r3, x;
-  __asm__(
+  __asm__ volatile(
       "movq 0(%[f]), %[r0]\n\t"
       "subq 0(%[g]), %[r0]\n\t"
       "movq 8(%[f]), %[r1]\n\t"
