@@ -6,6 +6,7 @@
 
 #include "bindings.h"
 #include "ed25519/batch.h"
+#include "ed25519/field_paths.h"
 #include "ed25519/keycache.h"
 #include "ed25519/msm.h"
 #include "ed25519/point.h"
@@ -97,6 +98,37 @@ void bind_ed25519(py::module_& m) {
       py::arg("public_keys"), py::arg("buffer"), py::arg("offsets"), py::arg("signatures"),
       py::arg("threads") = 0, py::arg("msm") = 0,
       "Reason code per item (uint8, N); message i is buffer[offsets[i]:offsets[i+1]].");
+
+  // For tests: ed25519_verify_batch_var forced onto one field path; None when that path
+  // cannot run on this CPU (or LEDGER_CORE_PORTABLE is set).
+  m.def(
+      "_ed25519_verify_batch_on_path",
+      [](const std::string& path, const ByteArray& public_keys, const py::buffer& buffer,
+         const OffsetArray& offsets, const ByteArray& signatures, size_t threads, int msm) -> py::object {
+        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
+        py::buffer_info info = buffer.request();
+        VarItems msg_items = var_items(info, offsets, "messages");
+        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
+        check_count(pks.count, msg_items.count, "messages");
+        check_count(pks.count, sigs.count, "signatures");
+        MessageList msgs;
+        msgs.var = &msg_items;
+        MsmMethod how = msm_method(msm);
+        py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(pks.count));
+        uint8_t* out = reasons.mutable_data();
+        bool available = false;
+        Status status;
+        {
+          py::gil_scoped_release release;
+          status = ed25519_verify_batch_on_path(path.c_str(), pks.data, msgs, sigs.data, pks.count, threads,
+                                                how, out, &available);
+        }
+        if (!available) return py::none();
+        check_status(status, "ed25519 batch verification");
+        return std::move(reasons);
+      },
+      py::arg("path"), py::arg("public_keys"), py::arg("buffer"), py::arg("offsets"), py::arg("signatures"),
+      py::arg("threads") = 1, py::arg("msm") = 0);
 
   // A list of bytes objects as messages, read in place: the items are pinned by a tuple
   // made under the GIL (a list could be changed by another thread meanwhile). Returns

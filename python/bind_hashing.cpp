@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "bindings.h"
 #include "blake3/blake3.h"
@@ -184,6 +185,89 @@ ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable
   return result;
 }
 
+// Items for sha512_many_parts: each a bytes-like message or a tuple/list of up to three
+// bytes-like parts (R, A, M for Ed25519). The item sequence and any list of parts are
+// copied into tuples, so another thread cannot drop a bytes object while the GIL is
+// released; other buffers are pinned through the buffer protocol. bytes are read in place.
+struct PinnedParts {
+  py::object items_tuple;
+  std::vector<py::object> part_tuples;
+  std::vector<PinnedBytes> pinned;
+  std::vector<Sha512Parts> items;
+  size_t total_len = 0;
+};
+
+// C-contiguous: the bytes of the buffer are the item's bytes in order.
+bool contiguous(const py::buffer_info& info) {
+  py::ssize_t expected = info.itemsize;
+  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    if (info.shape[d] > 1 && info.strides[d] != expected) return false;
+    expected *= info.shape[d];
+  }
+  return true;
+}
+
+void pin_part(PinnedParts& pinned, PyObject* obj, size_t index, const uint8_t** data, size_t* len) {
+  if (PyBytes_Check(obj)) {
+    *data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj));
+    *len = static_cast<size_t>(PyBytes_GET_SIZE(obj));
+    return;
+  }
+  pinned.pinned.push_back(pin_bytes(py::reinterpret_borrow<py::object>(obj)));
+  if (!contiguous(pinned.pinned.back().info))
+    throw py::type_error("items[" + std::to_string(index) + "] must be a contiguous buffer");
+  *data = pinned.pinned.back().span.data;
+  *len = pinned.pinned.back().span.len;
+}
+
+PinnedParts pin_parts(const py::object& seq) {
+  PinnedParts out;
+  out.items_tuple = py::reinterpret_steal<py::object>(PySequence_Tuple(seq.ptr()));
+  if (!out.items_tuple) throw py::error_already_set();
+  const size_t count = static_cast<size_t>(PyTuple_GET_SIZE(out.items_tuple.ptr()));
+  out.items.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    PyObject* obj = PyTuple_GET_ITEM(out.items_tuple.ptr(), static_cast<Py_ssize_t>(i));
+    Sha512Parts& item = out.items[i];
+    for (int k = 0; k < 3; ++k) {
+      item.part[k] = nullptr;
+      item.len[k] = 0;
+    }
+    if (PyList_Check(obj)) {
+      out.part_tuples.push_back(py::reinterpret_steal<py::object>(PyList_AsTuple(obj)));
+      if (!out.part_tuples.back()) throw py::error_already_set();
+      obj = out.part_tuples.back().ptr();
+    }
+    if (PyTuple_Check(obj)) {
+      const size_t part_count = static_cast<size_t>(PyTuple_GET_SIZE(obj));
+      if (part_count > 3)
+        throw py::value_error("items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
+                              " parts; a message is at most 3 parts");
+      for (size_t k = 0; k < part_count; ++k)
+        pin_part(out, PyTuple_GET_ITEM(obj, static_cast<Py_ssize_t>(k)), i, &item.part[k], &item.len[k]);
+    } else {
+      pin_part(out, obj, i, &item.part[0], &item.len[0]);
+    }
+    out.total_len += item.len[0] + item.len[1] + item.len[2];
+  }
+  return out;
+}
+
+ByteArray sha512_many_parts_binding(const py::object& seq, size_t threads, bool portable) {
+  PinnedParts parts = pin_parts(seq);
+  const size_t count = parts.items.size();
+  ByteArray result = digest_rows(count, SHA512_LEN);
+  uint8_t* out = result.mutable_data();
+  auto hash = portable ? sha512_many_parts_portable : sha512_many_parts;
+  const Sha512Parts* items = parts.items.data();
+  run_native(parts.total_len, [&] {
+    parallel_items(count, count ? parts.total_len / count : 0, threads, [&](size_t begin, size_t end) {
+      hash(items + begin, end - begin, out + begin * SHA512_LEN);
+    });
+  });
+  return result;
+}
+
 // The Python-visible incremental hasher. update() of a large input runs with the GIL
 // released, so two Python threads could reach one hasher at once: the mutex serialises
 // them (it is only ever waited on with the GIL released, or by a holder of the GIL
@@ -252,6 +336,8 @@ void bind_hashing(py::module_& m) {
   m.def("sha256", &one_shot<SHA256_LEN, sha256>, py::arg("data"));
   m.def("sha256_portable", &one_shot<SHA256_LEN, sha256_portable>, py::arg("data"));
   m.def("sha512", &one_shot<SHA512_LEN, sha512>, py::arg("data"));
+  m.def("sha512_many_parts", &sha512_many_parts_binding, py::arg("items"), py::arg("threads") = 0,
+        py::arg("portable") = false);
   m.def("sha256_many_fixed", &sha256_many_fixed, py::arg("rows"), py::arg("threads") = 0,
         py::arg("portable") = false);
 

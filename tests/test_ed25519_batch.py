@@ -316,3 +316,45 @@ def test_list_of_bytes_read_in_place_matches_packed_forms():
     assert _native.ed25519_verify_batch_list(pks, [bytearray(m) for m in msgs], sigs, 1, 0) is None
     with pytest.raises(ValueError, match="messages"):
         ed25519.verify_batch(pks, list(msgs)[:-1], sigs)
+
+
+def _packed(msgs):
+    offsets = np.zeros(len(msgs) + 1, np.uint64)
+    offsets[1:] = np.cumsum([len(m) for m in msgs])
+    return b"".join(msgs), offsets
+
+
+@pytest.mark.parametrize("size,method", [(40, 0), (300, 0), (300, 1), (300, 2), (1500, 0)])
+def test_batch_on_every_path_equals_single(size, method):
+    # The batch kernel is compiled once per field path: bmi2 == portable == single
+    # verification, on honest, forged, small-order, mixed-order and non-canonical items.
+    cases, _ = mix(size, 17 + size + method, 0.15)
+    single = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
+    pks, msgs, sigs = columns(cases)
+    buf, offsets = _packed(msgs)
+    assert _native._ed25519_verify_batch_on_path("no-such-path", pks, buf, offsets, sigs) is None
+    ran = []
+    for path in ("portable", "bmi2"):
+        for threads in (1, 2):
+            got = _native._ed25519_verify_batch_on_path(path, pks, buf, offsets, sigs, threads, method)
+            if got is None:
+                continue  # this path cannot run here (or LEDGER_CORE_PORTABLE=1)
+            assert (got == single).all(), (path, threads, np.nonzero(got != single))
+            ran.append(path)
+    assert "portable" in ran
+
+
+def test_batch_paths_agree_on_every_edge_item_alone_and_together():
+    # Each edge item in a batch of its own (the per-item equation) and all of them at once.
+    pks, msgs, sigs = columns(EDGE)
+    buf, offsets = _packed(msgs)
+    expected = np.array(EDGE_REASONS, np.uint8)
+    for path in ("portable", "bmi2"):
+        got = _native._ed25519_verify_batch_on_path(path, pks, buf, offsets, sigs)
+        if got is None:
+            continue
+        assert (got == expected).all(), path
+        for i in range(len(EDGE)):
+            one_offsets = np.array([0, len(msgs[i])], np.uint64)
+            one = _native._ed25519_verify_batch_on_path(path, pks[i : i + 1], msgs[i], one_offsets, sigs[i : i + 1])
+            assert one[0] == expected[i], (path, i)

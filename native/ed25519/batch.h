@@ -22,8 +22,10 @@
 //
 //     items --(chunks of <= BATCH_CHUNK_MAX, one after the other)--> chunk:
 //       per item, in parallel slices:  S < L?  A from the key cache (decoded once per
-//                                      process)  R strict? (two R at a time, their
-//                                      square roots interleaved)  [8]A != 0?  k = H(R||A||M)
+//                                      process)  R strict? (four R at a time, their
+//                                      square roots interleaved)  [8]A != 0?
+//                                      then k = H(R||A||M) for the slice's survivors
+//                                      in one multi-buffer call (sha512_many_parts)
 //       in order:   merge items by key bytes -> one term per distinct key
 //       equation over survivors (one MSM, parallel over its windows):
 //                   ok   -> all ok
@@ -34,6 +36,11 @@
 // rather than taking one sub-batch each: on a loaded machine a thread the OS starves
 // then delays only its piece, and one large MSM merges more repeated keys and costs less
 // per point than several small ones.
+//
+// Everything from R decoding to the final [8] check runs on one field path (field_paths.h:
+// portable radix 2^51, or MULX/ADX radix 2^64), chosen once with single verification's;
+// batch_inline.h is the kernel, compiled once per path, and batch.cpp only chunks, draws
+// the z_i and dispatches.
 //
 // Items with the same public key share one MSM term: a batch of invoices from a few
 // thousand sellers costs ~1 term per item (R_i, with a half-length scalar) instead of 2.

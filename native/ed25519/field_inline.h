@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "ed25519/field.h"
 
@@ -280,58 +281,74 @@ LC_ALWAYS_INLINE void pow_2_250_1(fe& z250, fe& z11, const fe& z) {
   F::mul(z250, t0, z_50);    // 2^250 - 1
 }
 
-// Two independent chains of pow_2_250_1 and pow22523, step by step side by side.
+// Whether field type F has a four-lane squaring loop (sqn4).
+template <class F, class = void>
+struct HasSqn4 : std::false_type {};
 template <class F>
-LC_ALWAYS_INLINE void pow22523_pair(fe& out1, const fe& z1, fe& out2, const fe& z2) {
-  fe a0, b0, a1, b1, a9, b9, a11, b11, a5, b5, a10, b10, a20, b20, a50, b50, a100, b100;
-  const fe za = z1, zb = z2;
-  F::sq(a0, za);               // z^2
-  F::sq(b0, zb);
-  a1 = a0;
-  b1 = b0;
-  F::sqn2(a1, b1, 2);      // z^8
-  F::mul(a9, za, a1);          // z^9
-  F::mul(b9, zb, b1);
-  F::mul(a11, a0, a9);         // z^11
-  F::mul(b11, b0, b9);
-  F::sq(a1, a11);              // z^22
-  F::sq(b1, b11);
-  F::mul(a5, a9, a1);          // 2^5 - 1
-  F::mul(b5, b9, b1);
-  a1 = a5;
-  b1 = b5;
-  F::sqn2(a1, b1, 5);
-  F::mul(a10, a1, a5);         // 2^10 - 1
-  F::mul(b10, b1, b5);
-  a1 = a10;
-  b1 = b10;
-  F::sqn2(a1, b1, 10);
-  F::mul(a20, a1, a10);        // 2^20 - 1
-  F::mul(b20, b1, b10);
-  a1 = a20;
-  b1 = b20;
-  F::sqn2(a1, b1, 20);
-  F::mul(a1, a1, a20);         // 2^40 - 1
-  F::mul(b1, b1, b20);
-  F::sqn2(a1, b1, 10);
-  F::mul(a50, a1, a10);        // 2^50 - 1
-  F::mul(b50, b1, b10);
-  a1 = a50;
-  b1 = b50;
-  F::sqn2(a1, b1, 50);
-  F::mul(a100, a1, a50);       // 2^100 - 1
-  F::mul(b100, b1, b50);
-  a1 = a100;
-  b1 = b100;
-  F::sqn2(a1, b1, 100);
-  F::mul(a1, a1, a100);        // 2^200 - 1
-  F::mul(b1, b1, b100);
-  F::sqn2(a1, b1, 50);
-  F::mul(a1, a1, a50);         // 2^250 - 1
-  F::mul(b1, b1, b50);
-  F::sqn2(a1, b1, 2);      // 2^252 - 4
-  F::mul(out1, a1, za);        // 2^252 - 3
-  F::mul(out2, b1, zb);
+struct HasSqn4<F, std::void_t<decltype(&F::sqn4)>> : std::true_type {};
+
+// z[l] = z[l]^(2^n) for N independent lanes, the squarings of the lanes alternating.
+template <class F, int N>
+LC_ALWAYS_INLINE void sqn_lanes(fe* z, int n) {
+  if constexpr (N == 1) {
+    F::sqn(z[0], z[0], n);
+  } else if constexpr (N == 2) {
+    F::sqn2(z[0], z[1], n);
+  } else if constexpr (N == 4 && HasSqn4<F>::value) {
+    F::sqn4(z, n);
+  } else {
+    for (int i = 0; i < n; ++i)
+      for (int l = 0; l < N; ++l) F::sq(z[l], z[l]);
+  }
+}
+
+// z[l] = z[l]^((p - 5) / 8) for N independent lanes, the usual chain run step by step
+// side by side: each squaring waits less on its own lane's previous one.
+template <class F, int N>
+LC_ALWAYS_INLINE void pow22523_lanes(fe* z) {
+  fe z1[N], t[N], z9[N], z_5[N], z_10[N], z_20[N], z_50[N], z_100[N];
+  for (int l = 0; l < N; ++l) {
+    z1[l] = z[l];
+    F::sq(z9[l], z[l]);  // z^2, kept in z9 until it is z^9
+  }
+  for (int l = 0; l < N; ++l) t[l] = z9[l];
+  sqn_lanes<F, N>(t, 2);                                        // z^8
+  for (int l = 0; l < N; ++l) {
+    fe z2 = z9[l];
+    F::mul(z9[l], z1[l], t[l]);                                 // z^9
+    F::mul(t[l], z2, z9[l]);                                    // z^11
+    F::sq(t[l], t[l]);                                          // z^22
+    F::mul(z_5[l], z9[l], t[l]);                                // 2^5 - 1
+    t[l] = z_5[l];
+  }
+  sqn_lanes<F, N>(t, 5);
+  for (int l = 0; l < N; ++l) {
+    F::mul(z_10[l], t[l], z_5[l]);                              // 2^10 - 1
+    t[l] = z_10[l];
+  }
+  sqn_lanes<F, N>(t, 10);
+  for (int l = 0; l < N; ++l) {
+    F::mul(z_20[l], t[l], z_10[l]);                             // 2^20 - 1
+    t[l] = z_20[l];
+  }
+  sqn_lanes<F, N>(t, 20);
+  for (int l = 0; l < N; ++l) F::mul(t[l], t[l], z_20[l]);     // 2^40 - 1
+  sqn_lanes<F, N>(t, 10);
+  for (int l = 0; l < N; ++l) {
+    F::mul(z_50[l], t[l], z_10[l]);                             // 2^50 - 1
+    t[l] = z_50[l];
+  }
+  sqn_lanes<F, N>(t, 50);
+  for (int l = 0; l < N; ++l) {
+    F::mul(z_100[l], t[l], z_50[l]);                            // 2^100 - 1
+    t[l] = z_100[l];
+  }
+  sqn_lanes<F, N>(t, 100);
+  for (int l = 0; l < N; ++l) F::mul(t[l], t[l], z_100[l]);    // 2^200 - 1
+  sqn_lanes<F, N>(t, 50);
+  for (int l = 0; l < N; ++l) F::mul(t[l], t[l], z_50[l]);     // 2^250 - 1
+  sqn_lanes<F, N>(t, 2);                                        // 2^252 - 4
+  for (int l = 0; l < N; ++l) F::mul(z[l], t[l], z1[l]);       // 2^252 - 3
 }
 
 // out = z^(p - 2) = z^(2^255 - 21); 0 maps to 0.

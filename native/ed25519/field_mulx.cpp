@@ -13,7 +13,9 @@
 // the portable path's answer on every vector.
 #include <cstring>
 
+#include "ed25519/batch_inline.h"
 #include "ed25519/field_paths.h"
+#include "ed25519/msm_inline.h"
 #include "ed25519/verify_inline.h"
 
 namespace ledger_core {
@@ -54,9 +56,16 @@ typedef unsigned __int128 u128;
   "andq $38, %[x]\n\t" \
   "addq %[x], %[t0]\n\t"
 
-__attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const fe& g) {
+// The products' bodies carry no target attribute: they are inline assembly only (the
+// assembler takes MULX/ADX whatever the compiler targets), so code of any target that
+// runs only after the CPU check may inline them. Every block here is `volatile`: it reads
+// its inputs through pointers, so its listed operands (the pointers) do not change when
+// the data does. Without volatile, GCC 12 -O3 produced wrong square roots once the body was
+// inlined into sqn's loop (squaring in place at one address: most likely the blocks were
+// merged or moved as if pure; tests/test_ed25519_batch.py caught it).
+__attribute__((always_inline)) inline void mul_body(fe& h, const fe& f, const fe& g) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
-  __asm__(
+  __asm__ volatile(
       "xorl %k[zero], %k[zero]\n\t"
       // Row 0 starts the eight-limb product t0..t4.
       "movq 0(%[a]), %%rdx\n\t"
@@ -85,10 +94,12 @@ __attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const
 
 
 // Squaring: the six cross products once, doubled by a shift, plus the four squares:
-// 10 multiplications instead of 16.
-__attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) {
+// 10 multiplications instead of 16. Inlined into the sqn / sqn2 / sqn4 loops and the batch
+// kernel (MulxFieldInline): no call saving and restoring six callee-saved registers per
+// squaring (~2% of a batch). The bodies have no target attribute (see mul_body).
+__attribute__((always_inline)) inline void sq_body(fe& h, const fe& f) {
   uint64_t t0, t1, t2, t3, t4, t5, t6, t7, x, y, zero;
-  __asm__(
+  __asm__ volatile(
       "xorl %k[zero], %k[zero]\n\t"
       "movq 0(%[a]), %%rdx\n\t"
       "mulxq 8(%[a]), %[t1], %[t2]\n\t"   // a0 a1: columns 1, 2
@@ -148,24 +159,45 @@ __attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) {
 #undef LC_MULX_ROW
 #undef LC_MULX_FOLD
 
+__attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const fe& g) { mul_body(h, f, g); }
+__attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) { sq_body(h, f); }
+
 __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n) {
   fe t = f;
-  for (int i = 0; i < n; ++i) sq(t, t);
+  for (int i = 0; i < n; ++i) sq_body(t, t);
   h = t;
 }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn2(fe& a, fe& b, int n) {
+  fe x = a, y = b;
   for (int i = 0; i < n; ++i) {
-    sq(a, a);
-    sq(b, b);
+    sq_body(x, x);
+    sq_body(y, y);
   }
+  a = x;
+  b = y;
+}
+
+// z[l] = z[l]^(2^n) for four lanes, like sqn2.
+__attribute__((noinline, target("bmi2,adx"))) void sqn4(fe* z, int n) {
+  fe a = z[0], b = z[1], c = z[2], d = z[3];
+  for (int i = 0; i < n; ++i) {
+    sq_body(a, a);
+    sq_body(b, b);
+    sq_body(c, c);
+    sq_body(d, d);
+  }
+  z[0] = a;
+  z[1] = b;
+  z[2] = c;
+  z[3] = d;
 }
 
 // h = f + g: a carry out of 2^256 is 38 (mod p), added back; a carry out of that
 // addition leaves the limbs tiny, so the second 38 cannot carry.
 LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) {
   uint64_t r0, r1, r2, r3, x;
-  __asm__(
+  __asm__ volatile(
       "movq 0(%[f]), %[r0]\n\t"
       "addq 0(%[g]), %[r0]\n\t"
       "movq 8(%[f]), %[r1]\n\t"
@@ -197,7 +229,7 @@ LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) {
 // that leaves the limbs near 2^256, so the second 38 cannot borrow.
 LC_ALWAYS_INLINE void sub(fe& h, const fe& f, const fe& g) {
   uint64_t r0, r1, r2, r3, x;
-  __asm__(
+  __asm__ volatile(
       "movq 0(%[f]), %[r0]\n\t"
       "subq 0(%[g]), %[r0]\n\t"
       "movq 8(%[f]), %[r1]\n\t"
@@ -267,6 +299,7 @@ struct MulxField {
   static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_mulx::sq(h, f); }
   static LC_ALWAYS_INLINE void sqn(fe& h, const fe& f, int n) { fe_mulx::sqn(h, f, n); }
   static LC_ALWAYS_INLINE void sqn2(fe& a, fe& b, int n) { fe_mulx::sqn2(a, b, n); }
+  static LC_ALWAYS_INLINE void sqn4(fe* z, int n) { fe_mulx::sqn4(z, n); }
   static LC_ALWAYS_INLINE void add(fe& h, const fe& f, const fe& g) { fe_mulx::add(h, f, g); }
   static LC_ALWAYS_INLINE void sub(fe& h, const fe& f, const fe& g) { fe_mulx::sub(h, f, g); }
   static LC_ALWAYS_INLINE void carry(fe&) {}
@@ -304,6 +337,14 @@ struct MulxField {
   static const ge_inline::CurveConstants& constants();
   static const ge_precomp* base_table();
   static const ge_precomp* base128_table();
+};
+
+// The same field with the products inlined at every use, for the batch kernel: its hot
+// loops (bucket additions) are a few formulas, so the code stays small, and no call saves
+// and restores the six callee-saved registers a product uses.
+struct MulxFieldInline : MulxField {
+  static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { fe_mulx::mul_body(h, f, g); }
+  static LC_ALWAYS_INLINE void sq(fe& h, const fe& f) { fe_mulx::sq_body(h, f); }
 };
 
 namespace {
@@ -366,10 +407,20 @@ __attribute__((target("bmi2,adx"))) void double_scalarmult_mulx(ge_p3& r, const 
   verify_inline::double_scalarmult_public<fe_mulx::MulxField>(r, a, A, b);
 }
 
+Status msm_mulx(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points, size_t count,
+                MsmMethod method, size_t threads) {
+  return msm_inline::msm_public<fe_mulx::MulxField>(r, b_scalar, scalars, points, count, method, threads);
+}
+
+Status verify_batch_chunk_mulx(const BatchChunk& chunk) {
+  return batch_inline::verify_chunk<fe_mulx::MulxFieldInline>(chunk);
+}
+
 }  // namespace
 
 const FieldPath& mulx_path() {
-  static const FieldPath path = {"bmi2", verify_points_mulx, double_scalarmult_mulx};
+  static const FieldPath path = {"bmi2", verify_points_mulx, double_scalarmult_mulx, msm_mulx,
+                                 verify_batch_chunk_mulx};
   return path;
 }
 

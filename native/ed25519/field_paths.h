@@ -1,7 +1,7 @@
 // The field arithmetic paths of Ed25519 verification and the one place that picks one.
 //
-// Each path is the whole verification kernel (verify_inline.h) instantiated on one field
-// type: a call through a pointer per field multiplication would cost more than the path
+// Each path is the whole verification kernel (verify_inline.h), the batch kernel
+// (batch_inline.h) and the MSM (msm_inline.h), instantiated on one field type: a call through a pointer per field multiplication would cost more than the path
 // saves, so the choice is made once per verification, at the top. "portable" (radix 2^51
 // with unsigned __int128, verify.cpp) always exists; "bmi2" (radix 2^64 with MULX/ADCX/
 // ADOX, field_mulx.cpp) when the CPU has BMI2 and ADX. They must give the same answers:
@@ -12,6 +12,8 @@
 #include <cstdint>
 
 #include "common/cpu.h"
+#include "ed25519/batch.h"
+#include "ed25519/msm.h"
 #include "ed25519/point.h"
 #include "ed25519/verify.h"
 
@@ -28,6 +30,18 @@ struct HalfScalars {
   uint8_t b_hi[32];  // w >> 128
 };
 
+// One chunk of a batch (batch.h): items [begin, end) of the arrays, random_z holding 16
+// bytes per item of the chunk (the z_i), reasons written at the items' indices.
+struct BatchChunk {
+  const uint8_t* public_keys;
+  const MessageList* messages;
+  const uint8_t* signatures;
+  size_t begin, end, threads;
+  MsmMethod method;
+  const uint8_t* random_z;
+  uint8_t* reasons;
+};
+
 struct FieldPath {
   const char* name;
   // Rules 2-4 of verify.h for S already known canonical and k = H(R || A || M) mod L;
@@ -36,7 +50,17 @@ struct FieldPath {
                                 const uint8_t signature[64], const uint8_t k[32],
                                 const HalfScalars* half);
   void (*double_scalarmult)(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]);
+  // msm_vartime (msm.h) on this field: public points in and out.
+  Status (*msm)(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points, size_t count,
+                MsmMethod method, size_t threads);
+  // The whole batch kernel (batch_inline.h) for one chunk; status as ed25519_verify_batch.
+  Status (*verify_batch_chunk)(const BatchChunk& chunk);
 };
+
+// The portable instances (msm.cpp, batch.cpp), named by portable_path() in verify.cpp.
+Status msm_portable(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points, size_t count,
+                    MsmMethod method, size_t threads);
+Status verify_batch_chunk_portable(const BatchChunk& chunk);
 
 const FieldPath& portable_path();
 // Radix 2^64 with MULX/ADCX/ADOX (field_mulx.cpp); call only when the CPU has BMI2 and ADX.
@@ -56,6 +80,12 @@ const FieldPath& active_path();
 // Verification forced onto the path `name` (for tests comparing paths within one process);
 // "name:full" also skips the half-size equation and checks the full-size one.
 // *path_available is false, and the result meaningless, when that path cannot run here.
+// Batch verification (ed25519_verify_batch) forced onto the path `name`, for the same tests;
+// *path_available as above.
+Status ed25519_verify_batch_on_path(const char* path_name, const uint8_t* public_keys,
+                                    const MessageList& messages, const uint8_t* signatures, size_t count,
+                                    size_t threads, MsmMethod method, uint8_t* reasons, bool* path_available);
+
 VerifyReason ed25519_verify_on_path(const char* path_name, const uint8_t public_key[32],
                                     const uint8_t* message, size_t message_len,
                                     const uint8_t signature[64], bool* path_available);

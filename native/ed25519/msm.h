@@ -31,6 +31,9 @@
 // only the long group's buckets. For each group, automatic picks the method with the
 // lower cost model (additions counted in msm.cpp); bench/bench_verify.py measures where
 // Straus stops winning (about 64 terms for 128-bit scalars, 96-128 for 253-bit ones here).
+//
+// The methods are templates over the field type (msm_inline.h): the batch kernel calls the
+// copy of its own field path directly; msm_vartime goes through the active path.
 #pragma once
 
 #include <cstddef>

@@ -27,8 +27,8 @@ namespace ge_inline {
 
 namespace fi = fe_inline;
 
-// Field types that supply only mul and sq (the batch code's own inlined variant, in the
-// radix-2^51 representation) get the portable helpers for everything else.
+// Field types that supply only mul and sq (in the radix-2^51 representation) get the
+// portable helpers for everything else.
 template <class F, class = void>
 struct FieldOps : fi::PortableField {
   static LC_ALWAYS_INLINE void mul(fe& h, const fe& f, const fe& g) { F::mul(h, f, g); }
@@ -238,7 +238,7 @@ LC_ALWAYS_INLINE void mul_by_cofactor(ge_p3& r, const ge_p3& p) {
 // RFC 8032 §5.1.3, strict. With u = y^2 - 1 and v = d y^2 + 1, x^2 = u / v; the candidate
 // root is x = u v^3 (u v^7)^((p - 5) / 8), then v x^2 is u (x is a root), -u (x sqrt(-1) is
 // a root) or neither (y is not on the curve). Split in two around the exponentiation so
-// that two decodings can run their exponentiations side by side (decompress_pair).
+// that several decodings can run their exponentiations side by side (decompress_many).
 struct Decoding {
   fe y, u, v, v3, w;  // w: u v^7 before the exponentiation, w^((p-5)/8) after
   bool sign;
@@ -306,15 +306,40 @@ LC_ALWAYS_INLINE bool decompress_strict(ge_p3& out, const uint8_t in[32], const 
   return decompress_end<F>(out, d, k);
 }
 
-// Two strict decodings; true when both succeed. The two exponentiations (250 dependent
-// squarings each) run interleaved, so each waits less on its own previous squaring.
+// N strict decodings (1 <= N <= 4) with their exponentiations interleaved: ok[l] says
+// whether in[l] decodes, out[l] its point (unspecified when !ok[l]). Single verification
+// decodes A and R side by side with it, batch verification its R values N at a time:
+// one rule, in decompress_begin / decompress_end, for both.
+template <class F, int N>
+LC_ALWAYS_INLINE void decompress_many(bool ok[], ge_p3 out[], const uint8_t* const in[], const CurveConstants& k) {
+  Decoding d[N];
+  fe w[N];
+  for (int l = 0; l < N; ++l) {
+    ok[l] = decompress_begin<F>(d[l], in[l], k);
+    if (ok[l])
+      w[l] = d[l].w;
+    else
+      FO<F>::set_small(w[l], 1);  // keeps the lane busy with a harmless value
+  }
+  fi::pow22523_lanes<FO<F>, N>(w);
+  for (int l = 0; l < N; ++l) {
+    if (!ok[l]) continue;
+    d[l].w = w[l];
+    ok[l] = decompress_end<F>(out[l], d[l], k);
+  }
+}
+
+// Two strict decodings; true when both succeed.
 template <class F>
 LC_ALWAYS_INLINE bool decompress_pair(ge_p3& out1, const uint8_t in1[32], ge_p3& out2, const uint8_t in2[32],
                                       const CurveConstants& k) {
-  Decoding d1, d2;
-  if (!decompress_begin<F>(d1, in1, k) || !decompress_begin<F>(d2, in2, k)) return false;
-  fi::pow22523_pair<FO<F>>(d1.w, d1.w, d2.w, d2.w);
-  return decompress_end<F>(out1, d1, k) && decompress_end<F>(out2, d2, k);
+  bool ok[2];
+  ge_p3 out[2];
+  const uint8_t* const in[2] = {in1, in2};
+  decompress_many<F, 2>(ok, out, in, k);
+  out1 = out[0];
+  out2 = out[1];
+  return ok[0] && ok[1];
 }
 
 }  // namespace ge_inline

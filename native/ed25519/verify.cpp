@@ -23,7 +23,8 @@ void double_scalarmult_portable(ge_p3& r, const uint8_t a[32], const ge_p3& A, c
 }
 
 const FieldPath& portable_path() {
-  static const FieldPath path = {"portable", verify_points_portable, double_scalarmult_portable};
+  static const FieldPath path = {"portable", verify_points_portable, double_scalarmult_portable,
+                                       msm_portable, verify_batch_chunk_portable};
   return path;
 }
 

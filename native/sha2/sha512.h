@@ -28,12 +28,29 @@ struct Sha512 {
 
 void sha512(const uint8_t* data, size_t len, uint8_t out[SHA512_LEN]);
 
-// Compresses block_count consecutive 128-byte blocks into state (the portable path;
-// sha512_compress_blocks picks the widest path available once).
+// Compresses block_count consecutive 128-byte blocks into state. sha512_compress_blocks
+// goes through the dispatch point (sha512_dispatch.cpp), which keeps single messages on
+// the portable compression on every CPU (see sha512_active_path).
 void sha512_compress_portable(uint64_t state[8], const uint8_t* blocks, size_t block_count);
 void sha512_compress_blocks(uint64_t state[8], const uint8_t* blocks, size_t block_count);
 
-// The name of the active compression path ("portable", ...), for ledger_core.features().
+// Batched one-shot SHA-512 of `count` independent messages; Ed25519 batch verification
+// hashes R || A || M for every signature with it, the three pieces given separately.
+//
+// Message i = items[i].part[0] || items[i].part[1] || items[i].part[2]; a part of len 0
+// may have a null pointer. out receives count * SHA512_LEN bytes, digest i at
+// out + SHA512_LEN * i; out must not overlap any part. count 0 writes nothing. Lengths
+// are not validated beyond size_t arithmetic. Single-threaded and reentrant.
+// sha512_many_parts runs the widest path (AVX2: four messages in the four 64-bit lanes,
+// a lane refilled with the next message as soon as its message ends);
+// sha512_many_parts_portable hashes one message at a time (for tests and benchmarks).
+struct Sha512Parts { const uint8_t* part[3]; size_t len[3]; };
+void sha512_many_parts(const Sha512Parts* items, size_t count, uint8_t* out);
+void sha512_many_parts_portable(const Sha512Parts* items, size_t count, uint8_t* out);
+
+// The name of the active path of sha512_many_parts ("avx2" or "portable"), for
+// ledger_core.features(). Single-message compression is portable on every CPU: one
+// message is a chain of dependent rounds, which lanes cannot shorten.
 const char* sha512_active_path();
 
 }  // namespace ledger_core
