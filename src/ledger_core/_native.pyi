@@ -97,6 +97,15 @@ def _ed25519_core_selftest() -> str: ...
 def _ed25519_verify_on_path(
     path: str, public_key: _Buffer, message: _Buffer, signature: _Buffer
 ) -> Optional[int]: ...
+def _ed25519_verify_batch_on_path(
+    path: str,
+    public_keys: npt.NDArray[np.uint8],
+    buffer: _Buffer,
+    offsets: npt.NDArray[np.uint64],
+    signatures: npt.NDArray[np.uint8],
+    threads: int,
+    msm: int,
+) -> Optional[npt.NDArray[np.uint8]]: ...
 
 # --- bind_ed25519.cpp ---
 def ed25519_verify_batch_fixed(
