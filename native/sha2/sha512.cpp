@@ -2,26 +2,17 @@
 
 #include <cstring>
 
+#include "sha2/md_buffer.h"
 #include "sha2/sha512_impl.h"
 
 namespace ledger_core {
 namespace {
 
+using sha2_detail::load_be64;
 using sha512_detail::kInitial;
 using sha512_detail::kRound;
 
 inline uint64_t rotr(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
-
-inline uint64_t load_be64(const uint8_t* p) {
-  uint64_t v;
-  std::memcpy(&v, p, 8);
-  return __builtin_bswap64(v);
-}
-
-inline void store_be64(uint8_t* p, uint64_t v) {
-  v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
-}
 
 // One round; the caller rotates the roles of the eight variables instead of moving them.
 inline void round(uint64_t a, uint64_t b, uint64_t c, uint64_t& d, uint64_t e, uint64_t f, uint64_t g,
@@ -81,43 +72,19 @@ void Sha512::init() {
 }
 
 void Sha512::update(const uint8_t* data, size_t len) {
-  if (len == 0) return;
   total_len += len;
-  if (block_len > 0) {
-    const size_t take = len < SHA512_BLOCK_LEN - block_len ? len : SHA512_BLOCK_LEN - block_len;
-    std::memcpy(block + block_len, data, take);
-    block_len += take;
-    data += take;
-    len -= take;
-    if (block_len < SHA512_BLOCK_LEN) return;
-    sha512_compress_blocks(state, block, 1);
-    block_len = 0;
-  }
-  const size_t whole = len / SHA512_BLOCK_LEN;
-  if (whole > 0) {
-    sha512_compress_blocks(state, data, whole);
-    data += whole * SHA512_BLOCK_LEN;
-    len -= whole * SHA512_BLOCK_LEN;
-  }
-  if (len > 0) std::memcpy(block, data, len);
-  block_len = len;
+  sha2_detail::md_absorb<SHA512_BLOCK_LEN>(block, block_len, data, len,
+                                           [this](const uint8_t* blocks, size_t count) {
+                                             sha512_compress_blocks(state, blocks, count);
+                                           });
 }
 
 void Sha512::final(uint8_t out[SHA512_LEN]) {
-  // Total length is a 128-bit big-endian bit count; inputs here are far below 2^61 bytes.
-  const uint64_t bit_len = total_len << 3;
-  const uint64_t bit_len_high = total_len >> 61;
-  block[block_len++] = 0x80;
-  if (block_len > SHA512_BLOCK_LEN - 16) {
-    std::memset(block + block_len, 0, SHA512_BLOCK_LEN - block_len);
-    sha512_compress_blocks(state, block, 1);
-    block_len = 0;
-  }
-  std::memset(block + block_len, 0, SHA512_BLOCK_LEN - 16 - block_len);
-  store_be64(block + SHA512_BLOCK_LEN - 16, bit_len_high);
-  store_be64(block + SHA512_BLOCK_LEN - 8, bit_len);
-  sha512_compress_blocks(state, block, 1);
-  for (int i = 0; i < 8; ++i) store_be64(out + 8 * i, state[i]);
+  sha2_detail::md_finish<SHA512_BLOCK_LEN, 16>(block, block_len, total_len,
+                                               [this](const uint8_t* blocks, size_t count) {
+                                                 sha512_compress_blocks(state, blocks, count);
+                                               });
+  sha512_detail::store_digest(state, out);
 }
 
 void sha512(const uint8_t* data, size_t len, uint8_t out[SHA512_LEN]) {

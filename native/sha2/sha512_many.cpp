@@ -3,19 +3,13 @@
 #include <cstring>
 
 #include "sha2/sha512.h"
+#include "sha2/md_buffer.h"
 #include "sha2/sha512_impl.h"
 
 namespace ledger_core {
 namespace sha512_detail {
 
-namespace {
-
-inline void store_be64(uint8_t* p, uint64_t v) {
-  v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
-}
-
-}  // namespace
+using sha2_detail::store_be64;
 
 void MessageCursor::start(const Sha512Parts* message) {
   item = message;
