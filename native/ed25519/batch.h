@@ -13,8 +13,10 @@
 //
 // If every item satisfies its cofactored equation this is the identity. If some item does
 // not, its defect [8]([S_i]B - R_i - [k_i]A_i) is a non-zero point of order L, and the sum
-// is the identity for at most one value of z_i mod L given the others, so it passes with
-// probability <= 2^-128 per batch. The cofactor 8 is applied to the sum, so small-order
+// is the identity for at most one value of z_i mod L given the others, so each check of
+// a group holding it passes with probability <= 2^-128; a bad item meets at most 13 such
+// checks while failing groups are halved (docs/POLICY.md), so it is accepted with
+// probability <= 13 * 2^-128 < 2^-124. The cofactor 8 is applied to the sum, so small-order
 // components (torsion in R_i, mixed-order keys) cancel exactly as they do in single
 // verification: the two agree on every item, not just honest ones.
 //

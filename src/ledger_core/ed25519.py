@@ -4,7 +4,8 @@ Verification (single and batch) accepts exactly what docs/POLICY.md describes: S
 strict (canonical) encodings of A and R, A not of small order, and the *cofactored*
 equation ``[8][S]B == [8]R + [8][k]A``. Because both paths use the cofactored equation,
 :func:`verify_batch` gives every item the same verdict :func:`verify` gives it (except
-with probability below 2^-128 per batch).
+with probability below 2^-124 per item that single verification rejects; see
+docs/POLICY.md).
 
 Signing is libsodium's (through PyNaCl): ledger_core never does arithmetic on secret
 keys.
