@@ -29,9 +29,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
-import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,31 +38,13 @@ import numpy as np
 
 import blake3 as blake3_pkg
 
-import ledger_core
+from benchlib import machine
+
 from ledger_core import _native
 from ledger_core import hashing
 
 HERE = Path(__file__).resolve().parent
 SECTION = "## Hashing (bench/bench_hash.py)"
-
-
-def machine() -> Dict[str, object]:
-    model = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"Model name:\s*(.+)", out)
-        if found:
-            model = found.group(1).strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return {
-        "cpu_model": model,
-        "logical_cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "blake3_package": getattr(blake3_pkg, "__version__", "unknown"),
-        "ledger_core_features": ledger_core.features(),
-        "load_average_1min_at_start": os.getloadavg()[0],
-    }
 
 
 def fastest_call(fn: Callable[[], object], min_time: float) -> float:
@@ -238,7 +217,7 @@ def write_markdown(path: Path, info: Dict[str, object], results: Dict[str, objec
         SECTION,
         "",
         f"Machine: {info['cpu_model']}, {info['logical_cpus']} logical CPUs, shared with other jobs while measured "
-        f"(1-minute load average {info['load_average_1min_at_start']:.1f} at the start: all-thread figures "
+        f"(1-minute load average {info['load_average_at_start'][0]:.1f} at the start: all-thread figures "
         f"cannot show scaling then); "
         f"Python {info['python']}, blake3 package {info['blake3_package']}. "
         f"Paths: blake3 `{paths['blake3']}`, sha256 `{paths['sha256']}`, sha512 (batched) `{paths['sha512']}`.",
@@ -329,7 +308,7 @@ def main() -> int:
     if args.quick:
         args.reps, args.min_time, args.nodes = 2, 0.01, 4_000
 
-    info = machine()
+    info = machine(blake3_package=blake3_pkg)
     results = bench(args.reps, args.min_time, args.nodes)
     report = {"machine": info, "settings": vars(args), "results": results}
     print(json.dumps(report, indent=2))

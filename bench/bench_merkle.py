@@ -26,9 +26,7 @@ import argparse
 import gc
 import json
 import os
-import platform
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -36,7 +34,8 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
-import ledger_core
+from benchlib import machine
+
 from ledger_core import hashing, merkle, proofs
 
 HERE = Path(__file__).resolve().parent
@@ -45,25 +44,10 @@ GOAL_APPEND_NS = 30.0
 GOAL_PROOF_US = 20.0
 
 
-def machine() -> Dict[str, object]:
-    model = platform.processor() or "unknown"
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        found = re.search(r"Model name:\s*(.+)", out)
-        if found:
-            model = found.group(1).strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
+def _machine() -> Dict[str, object]:
     import pymerkle
 
-    return {
-        "cpu_model": model,
-        "logical_cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "pymerkle": getattr(pymerkle, "__version__", "unknown"),
-        "ledger_core_features": ledger_core.features(),
-        "load_average_at_start": os.getloadavg(),
-    }
+    return machine(pymerkle=pymerkle)
 
 
 def best_of(fn: Callable[[], float], reps: int) -> float:
@@ -110,7 +94,7 @@ def main(argv=None) -> int:
         return 0
     n, anchor_n, reps = args.leaves, args.anchor_leaves, args.reps
     rng = np.random.default_rng(int.from_bytes(os.urandom(8), "little"))
-    results: Dict[str, object] = {"machine": machine(), "command": " ".join(["python"] + sys.argv), "leaves": n}
+    results: Dict[str, object] = {"machine": _machine(), "command": " ".join(["python"] + sys.argv), "leaves": n}
     started = time.perf_counter()
 
     # --- append --------------------------------------------------------------------------
