@@ -67,3 +67,20 @@ def test_concurrent_callers_from_python_threads_all_finish_correctly():
 def test_threads_must_be_positive(bad):
     with pytest.raises(ValueError, match="threads"):
         hashing.blake3_many(ROWS, threads=bad)
+
+
+def test_all_cores_means_the_cpus_this_process_may_use():
+    """threads=None uses the affinity mask (taskset, cpusets), read at first use."""
+    import os
+    import subprocess
+    import sys
+
+    from ledger_core import features
+
+    assert features()["threads"] == len(os.sched_getaffinity(0))
+    if len(os.sched_getaffinity(0)) > 1:
+        one_cpu = {min(os.sched_getaffinity(0))}
+        code = "import os; os.sched_setaffinity(0, %r); import ledger_core; print(ledger_core.features()['threads'])" % (one_cpu,)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "1"

@@ -1,6 +1,7 @@
 #include "common/thread_pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -113,7 +114,15 @@ ThreadPool& shared_pool() {
 }  // namespace
 
 size_t hardware_thread_count() {
-  static const size_t count = std::max<size_t>(1, std::thread::hardware_concurrency());
+  // The CPUs this process may run on (taskset, a container's cpuset), not the host's.
+  static const size_t count = [] {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+      const int usable = CPU_COUNT(&allowed);
+      if (usable > 0) return static_cast<size_t>(usable);
+    }
+    return std::max<size_t>(1, std::thread::hardware_concurrency());
+  }();
   return count;
 }
 

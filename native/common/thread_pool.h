@@ -14,7 +14,7 @@
 
 namespace ledger_core {
 
-// Hardware threads of this machine (at least 1).
+// The CPUs this process may run on (its affinity mask; at least 1). Read once.
 size_t hardware_thread_count();
 
 // The number of threads a call asking for `threads` will use: 0 means all hardware
