@@ -64,7 +64,32 @@ double pippenger_total_cost(const unsigned* bits, size_t n, unsigned b_bits) {
   return pippenger_cost(all.data(), all.size(), c) + 1.5 * double(n + 1);
 }
 
+double best_pippenger_cost(const unsigned* bits, size_t n) {
+  return pippenger_cost(bits, n, pick_window(bits, n));
+}
+
 }  // namespace
+
+// Whether summing the short (z_i) and long (key, B) terms separately beats one Pippenger
+// over all of them. One sum shares the bucket sums of the low windows; separate sums give
+// each group its own window width. With few long terms against many short ones (a
+// 1024-signature batch of ~280 Zipf signers) the shared sum is cheaper.
+bool split_pays(const Scalar* scalars, size_t count, size_t short_count, const Scalar& b_scalar,
+                MsmMethod method) {
+  if (method == MsmMethod::straus) return true;
+  std::vector<unsigned> all(count + 1), shorts, longs;
+  shorts.reserve(short_count);
+  longs.reserve(count - short_count + 1);
+  for (size_t i = 0; i < count; ++i) {
+    all[i] = sc_bit_length(scalars[i]);
+    (all[i] <= kShortBits ? shorts : longs).push_back(all[i]);
+  }
+  all[count] = sc_bit_length(b_scalar);
+  longs.push_back(all[count]);
+  const double joint = best_pippenger_cost(all.data(), all.size());
+  const double split = best_pippenger_cost(shorts.data(), shorts.size()) + best_pippenger_cost(longs.data(), longs.size());
+  return split <= joint;
+}
 
 MsmMethod choose(const unsigned* bits, size_t n, unsigned b_bits) {
   return straus_cost(bits, n, b_bits) <= pippenger_total_cost(bits, n, b_bits) ? MsmMethod::straus
