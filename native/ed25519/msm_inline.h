@@ -380,8 +380,7 @@ Status run(MsmMethod method, ge_p3& r, const Scalar& b, const Scalar* scalars, c
                                      : pippenger<F>(r, b, scalars, points, n, threads);
 }
 
-bool split_pays(const Scalar* scalars, size_t count, size_t short_count, const Scalar& b_scalar,
-                MsmMethod method);
+bool split_pays(const Scalar* scalars, size_t count, const Scalar& b_scalar, MsmMethod method);
 
 // msm_vartime on field type F, points in F's representation.
 template <class F>
@@ -392,7 +391,7 @@ Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const 
   // have no digits there, and each group gets its own window width or method.
   size_t short_count = 0;
   for (size_t i = 0; i < count; ++i) short_count += sc_bit_length(scalars[i]) <= kShortBits;
-  if (short_count == 0 || short_count == count || !split_pays(scalars, count, short_count, b_scalar, method))
+  if (short_count == 0 || short_count == count || !split_pays(scalars, count, b_scalar, method))
     return run<F>(method, r, b_scalar, scalars, points, count, threads);
   std::vector<ge_p3>& short_points = scratch<ge_p3, 2>(short_count);
   std::vector<Scalar>& short_scalars = scratch<Scalar, 2>(short_count);
