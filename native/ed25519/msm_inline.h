@@ -380,16 +380,19 @@ Status run(MsmMethod method, ge_p3& r, const Scalar& b, const Scalar* scalars, c
                                      : pippenger<F>(r, b, scalars, points, n, threads);
 }
 
+bool split_pays(const Scalar* scalars, size_t count, const Scalar& b_scalar, MsmMethod method);
+
 // msm_vartime on field type F, points in F's representation.
 template <class F>
 Status msm_split(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_p3* points, size_t count,
                  MsmMethod method, size_t threads) {
   // Short scalars (the z_i of the R_i) and long ones (key coefficients, B) go to separate
-  // sums: a long-scalar window above bit 129 then never pays bucket sums for points that
-  // have no digits there, and each group gets its own window width or method.
+  // sums when split_pays says so: each group then gets its own window width or method.
+  // Otherwise one sum: its windows above bit 129 visit only the long terms (the terms are
+  // ordered by length), and the low windows' bucket sums are paid once, not twice.
   size_t short_count = 0;
   for (size_t i = 0; i < count; ++i) short_count += sc_bit_length(scalars[i]) <= kShortBits;
-  if (short_count == 0 || short_count == count)
+  if (short_count == 0 || short_count == count || !split_pays(scalars, count, b_scalar, method))
     return run<F>(method, r, b_scalar, scalars, points, count, threads);
   std::vector<ge_p3>& short_points = scratch<ge_p3, 2>(short_count);
   std::vector<Scalar>& short_scalars = scratch<Scalar, 2>(short_count);
