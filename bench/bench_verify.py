@@ -33,32 +33,21 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
+from benchlib import machine
+
 from ledger_core import _native, ed25519
 
 HERE = Path(__file__).resolve().parent
 
 
-def machine() -> Dict[str, object]:
-    model = "unknown"
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": model,
-        "hardware_threads": os.cpu_count(),
-        "load_average_at_start": list(os.getloadavg()),
-        "parallel_capacity_cpus_at_start": parallel_capacity(os.cpu_count() or 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "ledger_core_features": {
-            "ed25519_path": _native.ed25519_active_path(),
-            "portable_forced": bool(os.environ.get("LEDGER_CORE_PORTABLE")),
-        },
-    }
+def _machine() -> Dict[str, object]:
+    import cryptography
+    import nacl
+
+    info = machine(pynacl=nacl, cryptography=cryptography)
+    info["parallel_capacity_cpus_at_start"] = parallel_capacity(os.cpu_count() or 1)
+    info["platform"] = platform.platform()
+    return info
 
 
 def _spin(n: int) -> int:
@@ -224,7 +213,7 @@ def main() -> int:
     sodium_cpu = singles["libsodium"][0]
 
     results: Dict[str, object] = {
-        "machine": machine(),
+        "machine": _machine(),
         "command": "PYTHONPATH=src python bench/bench_verify.py" + (" --quick" if args.quick else ""),
         "unit": "microseconds of CPU per signature (all threads counted); wall also given",
         "single": {
@@ -272,7 +261,7 @@ def main() -> int:
 
 def markdown(results) -> str:
     """The tables of bench/RESULTS.md, from a results dict (every figure from the JSON)."""
-    threads = results["machine"]["hardware_threads"]
+    threads = results["machine"].get("logical_cpus") or results["machine"]["hardware_threads"]
     lines = ["| verifier | CPU us/sig | x libsodium (per core) |", "|---|---|---|"]
     names = {"libsodium": "libsodium (PyNaCl) loop", "openssl": "OpenSSL (cryptography) loop",
              "ledger_core_single": "ledger_core.ed25519.verify loop"}
