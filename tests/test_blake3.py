@@ -1,5 +1,5 @@
 """BLAKE3: the published vectors, the blake3 package on chosen lengths, every way in
-(one-shot, incremental, batched fixed / list / (buffer, offsets)), SIMD path == portable
+(one-shot, incremental, batched fixed / list / Packed / Arrow), SIMD path == portable
 path, and argument errors."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 import ledger_core
-from ledger_core import hashing
-from ledger_core.hashing import Blake3, blake3, blake3_derive_key, blake3_many
+from ledger_core import _native, hashing
+from ledger_core import InvalidArgumentError, InvalidTypeError, MalformedInputError, OutOfRangeError, Packed
+from ledger_core._buffers import as_items
+from ledger_core.hashing import Blake3Hasher, blake3, blake3_derive_key, blake3_many
 
 from conftest import load_vectors
 
@@ -37,6 +39,14 @@ def random_bytes(length: int, seed: int) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, size=length, dtype=np.uint8).tobytes()
 
 
+def portable_many(items, key=None, threads=0):
+    """blake3_many on the portable path, in-process: the private native entry points."""
+    normalised = as_items(items, "items")
+    if normalised[0] == "fixed":
+        return _native.blake3_many_fixed(normalised[1], key=key, threads=threads, portable=True)
+    return _native.blake3_many_var(normalised[1], normalised[2], key=key, threads=threads, portable=True)
+
+
 # --- published vectors -------------------------------------------------------------------
 
 
@@ -57,13 +67,13 @@ def test_published_vectors_full_extended_output(case):
 def test_published_vectors_incremental(case):
     data = vector_input(case["input_len"])
     expected = bytes.fromhex(case["hash"])
-    hasher = Blake3()
+    hasher = Blake3Hasher()
     for start in range(0, len(data), 1000):
         hasher.update(data[start : start + 1000])
     assert hasher.digest(len(expected)) == expected
-    keyed = Blake3(key=VECTOR_KEY).update(data)
+    keyed = Blake3Hasher(key=VECTOR_KEY).update(data)
     assert keyed.digest(len(expected)) == bytes.fromhex(case["keyed_hash"])
-    derive = Blake3.derive_key(VECTOR_CONTEXT).update(data)
+    derive = Blake3Hasher.derive_key(VECTOR_CONTEXT).update(data)
     assert derive.hexdigest(len(expected)) == case["derive_key"]
 
 
@@ -74,7 +84,7 @@ def test_published_vectors_through_batches():
     expected_keyed = [bytes.fromhex(c["keyed_hash"])[:32] for c in cases]
     assert [bytes(r) for r in blake3_many(inputs)] == expected
     assert [bytes(r) for r in blake3_many(inputs, key=VECTOR_KEY)] == expected_keyed
-    assert [bytes(r) for r in blake3_many(inputs, _portable=True)] == expected
+    assert [bytes(r) for r in portable_many(inputs)] == expected
 
 
 # --- the blake3 package on chosen lengths ------------------------------------------------
@@ -104,7 +114,7 @@ def test_every_block_and_chunk_boundary_one_shot_and_batched():
     expected = [blake3_ref.blake3(x).digest() for x in items]
     assert [blake3(x) for x in items] == expected
     assert [bytes(r) for r in blake3_many(items)] == expected
-    assert [bytes(r) for r in blake3_many(items, _portable=True)] == expected
+    assert [bytes(r) for r in portable_many(items)] == expected
 
 
 def test_large_input_one_megabyte_and_odd_sizes():
@@ -120,7 +130,7 @@ def test_extended_output_lengths():
     ref = blake3_ref.blake3(data).digest(1000)
     for n in (0, 1, 31, 32, 33, 63, 64, 65, 128, 1000):
         assert blake3(data, length=n) == ref[:n]
-        assert Blake3(data).digest(n) == ref[:n]
+        assert Blake3Hasher(data).digest(n) == ref[:n]
 
 
 # --- incremental == one-shot == batches --------------------------------------------------
@@ -133,7 +143,7 @@ def test_incremental_random_splits_equal_one_shot():
         expected = blake3(data)
         for _ in range(4):
             cuts = sorted(rng.integers(0, length + 1, size=rng.integers(0, 6)))
-            hasher = Blake3()
+            hasher = Blake3Hasher()
             prev = 0
             for cut in list(cuts) + [length]:
                 hasher.update(data[prev:cut])
@@ -142,7 +152,7 @@ def test_incremental_random_splits_equal_one_shot():
 
 
 def test_digest_does_not_modify_state_and_copy_forks():
-    hasher = Blake3(b"a" * 1500)
+    hasher = Blake3Hasher(b"a" * 1500)
     first = hasher.digest()
     assert hasher.digest() == first
     fork = hasher.copy()
@@ -155,7 +165,7 @@ def test_digest_does_not_modify_state_and_copy_forks():
 
 def test_update_returns_self_and_accepts_buffers():
     data = random_bytes(2000, 11)
-    hasher = Blake3().update(data[:100]).update(bytearray(data[100:500])).update(
+    hasher = Blake3Hasher().update(data[:100]).update(bytearray(data[100:500])).update(
         np.frombuffer(data[500:], dtype=np.uint8)
     )
     assert hasher.digest() == blake3(data)
@@ -172,8 +182,9 @@ def test_many_forms_agree_with_one_shot(length):
     for result in (
         blake3_many(rows),
         blake3_many(items),
-        blake3_many((data, offsets)),
-        blake3_many((data, list(range(0, (count + 1) * length, length or 1)))) if length else blake3_many(rows),
+        blake3_many(Packed(data, offsets)),
+        blake3_many(Packed(data, [i * length for i in range(count + 1)])),
+        blake3_many(tuple(items)),
         blake3_many(rows, threads=1),
         blake3_many(items, threads=1),
     ):
@@ -196,7 +207,7 @@ def test_many_variable_lengths_and_keys():
 def test_many_offsets_with_gap_at_start():
     buffer = random_bytes(500, 8)
     offsets = np.array([10, 10, 74, 200, 500], dtype=np.uint64)
-    result = blake3_many((buffer, offsets))
+    result = blake3_many(Packed(buffer, offsets))
     for i in range(4):
         assert bytes(result[i]) == blake3(buffer[offsets[i] : offsets[i + 1]])
 
@@ -226,9 +237,9 @@ def test_active_path_is_reported():
 def test_simd_equals_portable_fixed(count, length):
     rows = np.frombuffer(random_bytes(count * length, count * 31 + length), dtype=np.uint8).reshape(count, length)
     key = random_bytes(32, count)
-    assert np.array_equal(blake3_many(rows, threads=1), blake3_many(rows, threads=1, _portable=True))
+    assert np.array_equal(blake3_many(rows, threads=1), portable_many(rows, threads=1))
     assert np.array_equal(
-        blake3_many(rows, key=key, threads=1), blake3_many(rows, key=key, threads=1, _portable=True)
+        blake3_many(rows, key=key, threads=1), portable_many(rows, key=key, threads=1)
     )
 
 
@@ -237,63 +248,138 @@ def test_simd_equals_portable_var(count):
     rng = np.random.default_rng(count)
     items = [random_bytes(int(n), i) for i, n in enumerate(rng.choice(MANY_LENGTHS + [5, 700, 3000], size=count))]
     key = random_bytes(32, 1)
-    assert np.array_equal(blake3_many(items), blake3_many(items, _portable=True))
-    assert np.array_equal(blake3_many(items, key=key), blake3_many(items, key=key, _portable=True))
+    assert np.array_equal(blake3_many(items), portable_many(items))
+    assert np.array_equal(blake3_many(items, key=key), portable_many(items, key=key))
     if count:
-        assert bytes(blake3_many(items, _portable=True)[-1]) == blake3_ref.blake3(items[-1]).digest()
+        assert bytes(portable_many(items)[-1]) == blake3_ref.blake3(items[-1]).digest()
 
 
 # --- bad arguments ------------------------------------------------------------------------
 
 
 def test_bad_key_names_the_argument():
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(InvalidArgumentError, match="key"):
         blake3(b"x", key=b"short")
-    with pytest.raises(TypeError, match="key"):
+    with pytest.raises(InvalidTypeError, match="key"):
         blake3(b"x", key="k" * 32)
-    with pytest.raises(ValueError, match="key"):
-        Blake3(key=b"k" * 31)
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(InvalidArgumentError, match="key"):
+        Blake3Hasher(key=b"k" * 31)
+    with pytest.raises(InvalidArgumentError, match="key"):
         blake3_many([b"x"], key=b"k" * 33)
 
 
 def test_bad_data_and_context_name_the_argument():
-    with pytest.raises(TypeError, match="data"):
+    with pytest.raises(InvalidTypeError, match="data"):
         blake3("text")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="data"):
-        Blake3().update(12)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="context"):
+    with pytest.raises(InvalidTypeError, match="data"):
+        Blake3Hasher().update(12)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTypeError, match="context"):
         blake3_derive_key(b"ctx", b"m")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="context"):
-        Blake3.derive_key(None)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="material"):
+    with pytest.raises(InvalidTypeError, match="context"):
+        Blake3Hasher.derive_key(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="context"):
+        blake3_derive_key("lone \ud800 surrogate", b"m")
+    with pytest.raises(InvalidTypeError, match="material"):
         blake3_derive_key("ctx", "m")  # type: ignore[arg-type]
 
 
 def test_bad_length_and_threads_name_the_argument():
-    with pytest.raises(ValueError, match="length"):
+    with pytest.raises(OutOfRangeError, match="length"):
         blake3(b"x", length=-1)
-    with pytest.raises(TypeError, match="length"):
-        Blake3().digest(1.5)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="threads"):
+    with pytest.raises(InvalidTypeError, match="length"):
+        Blake3Hasher().digest(1.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTypeError, match="length"):
+        blake3(b"x", length=32.0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="threads"):
         blake3_many([b"x"], threads=0)
-    with pytest.raises(TypeError, match="threads"):
+    with pytest.raises(InvalidTypeError, match="threads"):
         blake3_many([b"x"], threads="all")  # type: ignore[arg-type]
 
 
+def test_length_two_to_the_64_is_an_out_of_range_error_naming_length():
+    # Issue 12 item 8: pybind11's "incompatible function arguments" TypeError before.
+    for call in (
+        lambda: blake3(b"", length=2**64),
+        lambda: blake3(b"", key=bytes(32), length=2**64),
+        lambda: blake3_derive_key("ctx", b"", length=2**64),
+        lambda: Blake3Hasher().digest(2**64),
+    ):
+        with pytest.raises(OutOfRangeError, match="length"):
+            call()
+    with pytest.raises(OutOfRangeError, match="length"):
+        blake3(b"", length=hashing.BLAKE3_MAX_OUT_LEN + 1)
+    assert blake3(b"", length=0) == b""
+
+
 def test_bad_items_name_the_argument():
-    with pytest.raises(TypeError, match="items"):
+    with pytest.raises(InvalidTypeError, match="items"):
         blake3_many(b"not a list")
-    with pytest.raises(ValueError, match="items"):
+    with pytest.raises(InvalidTypeError, match="items"):
         blake3_many(np.zeros((3, 4), dtype=np.int32))
-    with pytest.raises(ValueError, match="items"):
+    with pytest.raises(InvalidArgumentError, match="items"):
         blake3_many(np.zeros(5, dtype=np.uint8))
-    with pytest.raises(ValueError, match="items"):
-        blake3_many((b"abc", np.array([0, 2, 1], dtype=np.uint64)))
-    with pytest.raises(ValueError, match="items"):
-        blake3_many((b"abc", np.array([0, 4], dtype=np.uint64)))
-    with pytest.raises(TypeError, match=r"items\[1\]"):
+    with pytest.raises(MalformedInputError, match="offsets"):
+        blake3_many(Packed(b"abc", np.array([0, 2, 1], dtype=np.uint64)))
+    with pytest.raises(OutOfRangeError, match="offsets"):
+        blake3_many(Packed(b"abc", np.array([0, 4], dtype=np.uint64)))
+    with pytest.raises(InvalidTypeError, match=r"items\[1\]"):
         blake3_many([b"a", 3])
+
+
+def test_tuple_of_two_arrays_is_two_items_not_buffer_and_offsets():
+    # Issue 12 item 2: (A, B) was read as (buffer, offsets) and its slices hashed.
+    a = np.frombuffer(b"\x00\x01\x02", np.uint8)
+    b = np.frombuffer(b"\x00\x01\x03", np.uint8)
+    expected = [blake3_ref.blake3(b"\x00\x01\x02").digest(), blake3_ref.blake3(b"\x00\x01\x03").digest()]
+    assert [bytes(r) for r in blake3_many((a, b))] == expected
+    assert [bytes(r) for r in blake3_many([a, b])] == expected
+    # The packed reading has to be asked for by name.
+    assert [bytes(r) for r in blake3_many(Packed(a, [0, 1, 3]))] == [blake3(b"\x00"), blake3(b"\x01\x02")]
+    # (buffer, list-of-offsets) is two items too; a list of ints is not bytes-like.
+    with pytest.raises(InvalidTypeError, match=r"items\[1\]"):
+        blake3_many((b"abc", [0, 1, 3]))
+
+
+def test_packed_and_arrow_inputs_equal_the_list():
+    pa = pytest.importorskip("pyarrow")
+    items = [random_bytes(n, n) for n in (0, 1, 64, 65, 1024, 3000, 7)]
+    expected = blake3_many(items)
+    key = random_bytes(32, 3)
+    buffer = b"".join(items)
+    offsets = np.cumsum([0] + [len(x) for x in items])
+    assert np.array_equal(blake3_many(Packed(buffer, offsets)), expected)
+    assert np.array_equal(blake3_many(Packed(buffer, offsets.tolist())), expected)
+    for kind in (pa.binary(), pa.large_binary()):
+        array = pa.array(items, type=kind)
+        assert np.array_equal(blake3_many(array), expected)
+        assert np.array_equal(blake3_many(Packed.from_arrow(array)), expected)
+        assert np.array_equal(blake3_many(array[2:5], key=key), blake3_many(items[2:5], key=key))
+    fixed = pa.array([random_bytes(65, i) for i in range(9)], type=pa.binary(65))
+    assert np.array_equal(blake3_many(fixed[3:]), blake3_many([x.as_py() for x in fixed[3:]]))
+
+
+def test_hasher_copy_keeps_the_subclass():
+    class Tagged(Blake3Hasher):
+        pass
+
+    h = Tagged(b"abc")
+    h.tag = "t"
+    twin = h.copy()
+    assert type(twin) is Tagged and twin.tag == "t"
+    twin.update(b"d")
+    assert h.digest() == blake3(b"abc") and twin.digest() == blake3(b"abcd")
+    assert type(Tagged.derive_key("ctx")) is Tagged
+    assert type(Blake3Hasher().copy()) is Blake3Hasher
+
+
+def test_blake3_many_has_no_portable_knob():
+    import inspect
+
+    assert "_portable" not in inspect.signature(blake3_many).parameters
+    with pytest.raises(TypeError):
+        blake3_many([b"x"], _portable=True)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        blake3_many([b"x"], None)  # type: ignore[misc]  # key is keyword-only
 
 
 def test_constants():
@@ -308,7 +394,7 @@ def test_hasher_shared_by_threads_stays_consistent():
     import threading
 
     piece = bytes(range(256)) * 200  # 51200 bytes, above the GIL-release threshold
-    hasher = Blake3()
+    hasher = Blake3Hasher()
     threads = [threading.Thread(target=lambda: [hasher.update(piece) for _ in range(10)]) for _ in range(4)]
     for t in threads:
         t.start()
@@ -336,12 +422,12 @@ def test_many_multi_chunk_messages_share_lanes():
     for k in (None, key):
         expected = [blake3_ref.blake3(x, **({"key": k} if k else {})).digest() for x in items]
         assert [bytes(r) for r in blake3_many(items, key=k)] == expected
-        assert [bytes(r) for r in blake3_many(items, key=k, _portable=True)] == expected
+        assert [bytes(r) for r in portable_many(items, key=k)] == expected
     rows = np.frombuffer(random_bytes(70 * 3000, 9), dtype=np.uint8).reshape(70, 3000)
     assert [bytes(r) for r in blake3_many(rows)] == [blake3_ref.blake3(r.tobytes()).digest() for r in rows]
 
 
 def test_hasher_attributes_like_hashlib():
-    h = Blake3()
+    h = Blake3Hasher()
     assert (h.name, h.digest_size, h.block_size) == ("blake3", 32, 64)
     assert h.hexdigest() == blake3_ref.blake3(b"").hexdigest()

@@ -8,7 +8,8 @@ import blake3 as blake3_ref
 import numpy as np
 from hypothesis import given, strategies as st
 
-from ledger_core.hashing import Blake3, blake3, blake3_derive_key, blake3_many
+from ledger_core.hashing import Blake3Hasher, blake3, blake3_derive_key, blake3_many
+from test_blake3 import portable_many
 
 MAX_LEN = 20000
 
@@ -56,7 +57,7 @@ def test_extended_output_matches_blake3_package(data, length):
 
 @given(messages(), st.lists(st.integers(0, MAX_LEN), max_size=8), st.one_of(st.none(), keys))
 def test_incremental_random_splits_equal_one_shot(data, cuts, key):
-    hasher = Blake3(key=key)
+    hasher = Blake3Hasher(key=key)
     prev = 0
     for cut in sorted(c % (len(data) + 1) for c in cuts) + [len(data)]:
         hasher.update(data[prev:cut])
@@ -69,7 +70,7 @@ def test_batch_equals_one_shot_and_portable(items, key):
     result = blake3_many(items, key=key)
     assert result.shape == (len(items), 32)
     assert [bytes(r) for r in result] == [blake3(x, key=key) for x in items]
-    assert np.array_equal(result, blake3_many(items, key=key, _portable=True))
+    assert np.array_equal(result, portable_many(items, key=key))
     assert np.array_equal(result, blake3_many(items, key=key, threads=1))
 
 
@@ -77,7 +78,7 @@ def test_batch_equals_one_shot_and_portable(items, key):
 def test_fixed_batch_simd_equals_portable(count, length, seed, key):
     rows = np.random.default_rng(seed).integers(0, 256, size=(count, length), dtype=np.uint8)
     simd = blake3_many(rows, key=key, threads=1)
-    assert np.array_equal(simd, blake3_many(rows, key=key, threads=1, _portable=True))
+    assert np.array_equal(simd, portable_many(rows, key=key, threads=1))
     if count:
         reference = blake3_ref.blake3(rows[-1].tobytes(), **({"key": key} if key else {}))
         assert bytes(simd[-1]) == reference.digest()

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 import ledger_core
-from ledger_core import _native, hashing
+from ledger_core import InvalidArgumentError, InvalidTypeError, MalformedInputError, Packed, _native, hashing
+from ledger_core.hashing import Parts
 
 # Lengths around every padding boundary of both block sizes.
 BOUNDARY_LENGTHS = sorted({n + d for n in (0, 55, 56, 64, 111, 112, 128, 256, 1000) for d in (-1, 0, 1) if n + d >= 0})
@@ -43,9 +44,9 @@ def test_large_input_releases_gil_and_matches():
 
 
 def test_wrong_type_names_the_argument():
-    with pytest.raises(TypeError, match="data"):
+    with pytest.raises(InvalidTypeError, match="data"):
         hashing.sha256("text")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="data"):
+    with pytest.raises(InvalidTypeError, match="data"):
         hashing.sha512(12)  # type: ignore[arg-type]
 
 
@@ -91,13 +92,38 @@ def test_sha256_many_large_batch_of_merkle_nodes_threads_agree():
 
 
 def test_sha256_many_bad_arguments_name_them():
-    with pytest.raises(ValueError, match="items"):
+    with pytest.raises(InvalidArgumentError, match=r"items\[1\] has 3"):
         hashing.sha256_many([b"ab", b"abc"])
-    with pytest.raises(ValueError, match="items"):
+    with pytest.raises(InvalidTypeError, match="items"):
         hashing.sha256_many(np.zeros((2, 3), dtype=np.int64))
-    with pytest.raises(ValueError, match="threads"):
+    with pytest.raises(InvalidArgumentError, match="threads"):
         hashing.sha256_many([b"ab"], threads=0)
     assert hashing.sha256_many([]).shape == (0, 32)
+
+
+def test_sha256_many_decreasing_offsets_raise_instead_of_hashing_empty():
+    # Issue 12 item 3: (b"abcdef", [4, 2, 0]) and (b"", [1, 0]) hashed b"" per item.
+    with pytest.raises(MalformedInputError, match="offsets"):
+        hashing.sha256_many(Packed(b"abcdef", [4, 2, 0]))
+    with pytest.raises(MalformedInputError, match="offsets"):
+        Packed(b"", [1, 0])
+    with pytest.raises(MalformedInputError, match="offsets"):
+        Packed(b"abcdef", np.array([4, 2, 0], np.uint64))
+    # The same tuples are two items now; neither is a 2-item packed batch of b"".
+    with pytest.raises(InvalidTypeError, match=r"items\[1\]"):
+        hashing.sha256_many((b"abcdef", [4, 2, 0]))
+
+
+def test_sha256_many_takes_every_items_form():
+    pa = pytest.importorskip("pyarrow")
+    nodes = [bytes([i]) * 65 for i in range(10)]
+    expected = np.array([list(hashlib.sha256(n).digest()) for n in nodes], np.uint8)
+    assert np.array_equal(hashing.sha256_many(tuple(nodes)), expected)
+    assert np.array_equal(hashing.sha256_many(Packed(b"xx" + b"".join(nodes), [2 + 65 * i for i in range(11)])), expected)
+    assert np.array_equal(hashing.sha256_many(pa.array(nodes)[4:]), expected[4:])
+    assert np.array_equal(hashing.sha256_many(pa.array(nodes, pa.binary(65))[1:]), expected[1:])
+    with pytest.raises(InvalidArgumentError, match=r"items\[3\]"):
+        hashing.sha256_many(Packed(b"a" * 10, [0, 2, 4, 6, 9]))
 
 
 # --- batched SHA-512 over message parts (AVX2 lanes == portable == hashlib) ----------------
@@ -158,8 +184,9 @@ def test_sha512_many_counts_with_mixed_lengths(count):
     items = [_random_split(rng, m) for m in messages]
     _assert_all_paths(items, messages)
     expected = _sha512_rows(messages)
-    assert hashing.sha512_many(items).shape == (count, 64)
-    assert np.array_equal(hashing.sha512_many(items), expected)
+    parts = [Parts(*item) for item in items]
+    assert hashing.sha512_many(parts).shape == (count, 64)
+    assert np.array_equal(hashing.sha512_many(parts), expected)
     assert np.array_equal(hashing.sha512_many(messages, threads=1), expected)
 
 
@@ -183,10 +210,10 @@ def test_sha512_many_ed25519_shaped_r_a_m():
 
 def test_sha512_many_large_batch_threads_agree():
     rng = np.random.default_rng(6)
-    items = [(rng.bytes(64), rng.bytes(int(n))) for n in rng.integers(0, 1500, size=3000)]
+    items = [Parts(rng.bytes(64), rng.bytes(int(n))) for n in rng.integers(0, 1500, size=3000)]
     single = hashing.sha512_many(items, threads=1)
     assert np.array_equal(single, hashing.sha512_many(items))
-    assert bytes(single[2999]) == hashlib.sha512(b"".join(items[2999])).digest()
+    assert bytes(single[2999]) == hashlib.sha512(b"".join(items[2999].parts)).digest()
 
 
 @given(st.lists(st.tuples(st.binary(max_size=300), st.binary(max_size=300), st.binary(max_size=300)), max_size=12))
@@ -202,24 +229,55 @@ def test_sha512_many_buffer_kinds():
         memoryview(data)[5:300],
         array[:77],
         memoryview(data)[::2],  # not contiguous: copied by the facade
-        (memoryview(data)[:32], bytearray(data[32:64]), array[64:700]),
-        [data[:1], data[1:2]],
-        (),
+        Parts(memoryview(data)[:32], bytearray(data[32:64]), array[64:700]),
+        Parts(data[:1], data[1:2]),
+        Parts(memoryview(data)[::3]),
+        b"",
     ]
-    messages = [data[:130], data[5:300], data[:77], data[::2], data[:700], data[:2], b""]
+    messages = [data[:130], data[5:300], data[:77], data[::2], data[:700], data[:2], data[::3], b""]
     assert np.array_equal(hashing.sha512_many(items), _sha512_rows(messages))
     assert np.array_equal(hashing.sha512_many(iter(items)), _sha512_rows(messages))
 
 
 def test_sha512_many_bad_arguments_name_them():
-    with pytest.raises(TypeError, match=r"items\[1\]"):
+    with pytest.raises(InvalidTypeError, match=r"items\[1\]"):
         hashing.sha512_many([b"ok", "text"])
-    with pytest.raises(TypeError, match=r"items\[0\]\[1\]"):
-        hashing.sha512_many([(b"ok", 5)])
-    with pytest.raises(ValueError, match=r"items\[0\].*3 parts"):
-        hashing.sha512_many([(b"a", b"b", b"c", b"d")])
-    with pytest.raises(ValueError, match="threads"):
+    with pytest.raises(InvalidTypeError, match=r"parts\[1\]"):
+        hashing.sha512_many([Parts(b"ok", 5)])
+    with pytest.raises(InvalidArgumentError, match="Parts.*1 to 3"):
+        Parts(b"a", b"b", b"c", b"d")
+    with pytest.raises(InvalidArgumentError, match="Parts.*1 to 3"):
+        Parts()
+    with pytest.raises(InvalidArgumentError, match="threads"):
         hashing.sha512_many([b"ab"], threads=0)
+    with pytest.raises(InvalidTypeError, match="items"):
+        hashing.sha512_many(b"one message")
+    with pytest.raises(InvalidTypeError, match="items"):
+        hashing.sha512_many(None)
     with pytest.raises(TypeError, match="contiguous"):
         _native.sha512_many_parts([memoryview(b"abcd")[::2]])
     assert hashing.sha512_many([]).shape == (0, 64)
+
+
+def test_sha512_many_tuple_item_is_an_error_not_parts():
+    # Issue 12 item 2: the layout is said by type. A multi-part message is Parts(...);
+    # a tuple or list item is refused, naming the item.
+    with pytest.raises(InvalidTypeError, match=r"items\[1\].*Parts"):
+        hashing.sha512_many([b"a", (b"b", b"c")])
+    with pytest.raises(InvalidTypeError, match=r"items\[0\].*Parts"):
+        hashing.sha512_many([[b"b", b"c"]])
+    # A tuple of messages is a sequence of messages.
+    assert np.array_equal(hashing.sha512_many((b"b", b"c")), _sha512_rows([b"b", b"c"]))
+
+
+def test_sha512_many_takes_every_items_form():
+    pa = pytest.importorskip("pyarrow")
+    messages = [bytes([i]) * (i * 37 % 300) for i in range(23)]
+    expected = _sha512_rows(messages)
+    buffer = b"".join(messages)
+    offsets = np.cumsum([0] + [len(m) for m in messages])
+    assert np.array_equal(hashing.sha512_many(Packed(buffer, offsets)), expected)
+    assert np.array_equal(hashing.sha512_many(pa.array(messages)), expected)
+    assert np.array_equal(hashing.sha512_many(pa.array(messages, pa.large_binary())[3:]), expected[3:])
+    rows = np.frombuffer(bytes(range(200)), np.uint8).reshape(8, 25)
+    assert np.array_equal(hashing.sha512_many(rows), _sha512_rows([r.tobytes() for r in rows]))

@@ -1,7 +1,8 @@
 """ledger_core: a tamper-evident, append-only ledger of signed e-invoices.
 
 The compiled core is the private module ``ledger_core._native``; the public API is
-the modules re-exported here.
+the modules re-exported here, :class:`Packed` (many byte strings in one buffer, or an
+Arrow binary array) and :data:`MAX_THREADS` (the largest ``threads=`` a call takes).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Dict
 from ledger_core.errors import (
     InternalError,
     InvalidArgumentError,
+    InvalidTypeError,
     LedgerError,
     MalformedInputError,
     NativeMemoryError,
@@ -18,6 +20,7 @@ from ledger_core.errors import (
     SignatureError,
 )
 from ledger_core import _native
+from ledger_core._buffers import MAX_THREADS, Packed
 from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
 
 __version__ = "0.1.0"
@@ -46,8 +49,11 @@ __all__ = [
     "proofs",
     "checkpoint",
     "ed25519",
+    "Packed",
+    "MAX_THREADS",
     "LedgerError",
     "InvalidArgumentError",
+    "InvalidTypeError",
     "OutOfRangeError",
     "MalformedInputError",
     "NativeMemoryError",
