@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 
 from conftest import load_vectors
-from ledger_core import ed25519
+from ledger_core import InvalidArgumentError, InvalidTypeError, _native, ed25519
+from ledger_core.ed25519 import Reason
 
 # --------------------------------------------------------------------------------------
 # Reference model of edwards25519 (big integers, extended coordinates).
 # --------------------------------------------------------------------------------------
 
 P = 2**255 - 19
-L = 2**252 + 27742317777372353535851937790883648493
+L = ed25519.GROUP_ORDER
 D = -121665 * pow(121666, P - 2, P) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 
@@ -133,22 +134,22 @@ TORSION = torsion_points()
 def policy_reason(pk: bytes, msg: bytes, sig: bytes) -> int:
     """The policy (docs/POLICY.md), evaluated by the reference model."""
     if len(pk) != 32 or len(sig) != 64:
-        return ed25519.BAD_LENGTH
+        return Reason.BAD_LENGTH
     s = int.from_bytes(sig[32:], "little")
     if s >= L:
-        return ed25519.NON_CANONICAL_S
+        return Reason.NON_CANONICAL_S
     a = pt_decode(pk)
     if a is None:
-        return ed25519.NON_CANONICAL_POINT
+        return Reason.NON_CANONICAL_POINT
     r = pt_decode(sig[:32])
     if r is None:
-        return ed25519.NON_CANONICAL_POINT
+        return Reason.NON_CANONICAL_POINT
     if pt_equal(pt_mul(8, a), IDENTITY):
-        return ed25519.SMALL_ORDER_KEY
+        return Reason.SMALL_ORDER_KEY
     k = h_scalar(sig[:32], pk, msg)
     lhs = pt_mul(8, pt_mul(s, B))
     rhs = pt_mul(8, pt_add(r, pt_mul(k, a)))
-    return ed25519.OK if pt_equal(lhs, rhs) else ed25519.EQUATION_FAILED
+    return Reason.OK if pt_equal(lhs, rhs) else Reason.EQUATION_FAILED
 
 
 def cofactorless_ok(pk: bytes, msg: bytes, sig: bytes) -> bool:
@@ -187,11 +188,10 @@ def all_paths(pk: bytes, msg: bytes, sig: bytes) -> Tuple[int, bool, int, bool]:
 
 def assert_reason(pk: bytes, msg: bytes, sig: bytes, expected: int) -> None:
     single, verdict, batch, batch_ok = all_paths(pk, msg, sig)
-    name = ed25519.REASON_NAMES
-    assert single == expected, f"single: {name[single]}, expected {name[expected]}"
-    assert batch == expected, f"batch: {name[batch]}, expected {name[expected]}"
-    assert verdict == (expected == ed25519.OK)
-    assert batch_ok == (expected == ed25519.OK)
+    assert single == expected, f"single: {Reason(single).name}, expected {Reason(expected).name}"
+    assert batch == expected, f"batch: {Reason(batch).name}, expected {Reason(expected).name}"
+    assert verdict == (expected == Reason.OK)
+    assert batch_ok == (expected == Reason.OK)
 
 
 def as_batch(cases):
@@ -210,8 +210,26 @@ def test_constants():
 
     assert (ed25519.PUBLIC_KEY_LEN, ed25519.SIGNATURE_LEN, ed25519.SEED_LEN) == (32, 64, 32)
     assert ed25519.SEED_LEN == nacl.bindings.crypto_sign_SEEDBYTES
-    assert (ed25519.OK, ed25519.BAD_LENGTH, ed25519.NON_CANONICAL_S) == (0, 1, 2)
-    assert (ed25519.NON_CANONICAL_POINT, ed25519.SMALL_ORDER_KEY, ed25519.EQUATION_FAILED) == (3, 4, 5)
+
+
+def test_reason_is_the_native_verify_reason():
+    # One source: the IntEnum is built from the native VerifyReason table.
+    assert {r.name: int(r) for r in Reason} == dict(_native.ED25519_VERIFY_REASONS)
+    assert [r.name for r in Reason] == [
+        "OK", "BAD_LENGTH", "NON_CANONICAL_S", "NON_CANONICAL_POINT", "SMALL_ORDER_KEY", "EQUATION_FAILED"
+    ]
+    assert Reason.OK == 0  # batch arrays compare to members; 0 = accepted
+    for old in ("OK", "BAD_LENGTH", "EQUATION_FAILED", "REASON_NAMES"):
+        assert not hasattr(ed25519, old), f"ed25519.{old} should be gone (use ed25519.Reason)"
+
+
+def test_group_order_is_the_order_of_the_base_point():
+    # GROUP_ORDER comes from the native constant; the reference model checks it: L is
+    # prime-sized (2^252 < L < 2^253), [L]B is the identity and [L - 1]B is not.
+    assert 2**252 < L < 2**253
+    assert pt_equal(pt_mul(L, B), IDENTITY)
+    assert not pt_equal(pt_mul(L - 1, B), IDENTITY)
+    assert int.from_bytes(_native.ED25519_GROUP_ORDER, "little") == L
 
 
 def test_rfc8032_section_7_1():
@@ -223,9 +241,9 @@ def test_rfc8032_section_7_1():
         key = ed25519.SigningKey.from_seed(bytes.fromhex(v["secret_seed"]))
         assert key.public_key == pk
         assert key.sign(msg) == sig
-        assert_reason(pk, msg, sig, ed25519.OK)
+        assert_reason(pk, msg, sig, Reason.OK)
         bad = msg + b"\x00"
-        assert_reason(pk, bad, sig, ed25519.EQUATION_FAILED)
+        assert_reason(pk, bad, sig, Reason.EQUATION_FAILED)
         cases.append((pk, msg, sig))
     pks, msgs, sigs = as_batch(cases)
     assert ed25519.verify_batch(pks, msgs, sigs).all()
@@ -240,7 +258,7 @@ def test_sign_input_1024():
     assert all(ed25519.verify(*c) for c in cases)
     pks, msgs, sigs = as_batch(cases)
     assert ed25519.verify_batch(pks, msgs, sigs).all()
-    assert (ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1) == ed25519.OK).all()
+    assert (ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1) == Reason.OK).all()
     # One flipped bit per signature (in R, in S, or in the message): every one rejected.
     flipped = []
     for i, (pk, msg, sig) in enumerate(cases):
@@ -254,7 +272,7 @@ def test_sign_input_1024():
             sig = sig[:pos] + bytes([sig[pos] ^ 1]) + sig[pos + 1 :]
         flipped.append((pk, msg, sig))
     singles = np.array([ed25519.verify_detailed(*c) for c in flipped], np.uint8)
-    assert (singles != ed25519.OK).all()
+    assert (singles != Reason.OK).all()
     pks, msgs, sigs = as_batch(flipped)
     assert (ed25519.verify_batch_detailed(pks, msgs, sigs) == singles).all()
 
@@ -275,12 +293,12 @@ def test_wycheproof_every_case():
     fixed = []
     for tc_id, pk, msg, sig, result in cases:
         reason = ed25519.verify_detailed(pk, msg, sig)
-        assert (reason == ed25519.OK) == (result == "valid"), f"tcId {tc_id}: reason {reason}, expected {result}"
+        assert (reason == Reason.OK) == (result == "valid"), f"tcId {tc_id}: reason {reason}, expected {result}"
         if len(sig) == 64 and len(pk) == 32:
             fixed.append((pk, msg, sig, reason))
             assert reason == policy_reason(pk, msg, sig), f"tcId {tc_id}"
         else:
-            assert reason == ed25519.BAD_LENGTH
+            assert reason == Reason.BAD_LENGTH
     pks, msgs, sigs = as_batch([(c[0], c[1], c[2]) for c in fixed])
     expected = np.array([c[3] for c in fixed], np.uint8)
     for threads in (1, None):
@@ -311,14 +329,14 @@ MSG = b"invoice 2026-000001"
 def test_reference_model_matches_libsodium():
     key = ed25519.SigningKey.from_seed(bytes(range(32)))
     sig = key.sign(MSG)
-    assert policy_reason(key.public_key, MSG, sig) == ed25519.OK
+    assert policy_reason(key.public_key, MSG, sig) == Reason.OK
     assert cofactorless_ok(key.public_key, MSG, sig)
     assert len({pt_encode(t) for t in TORSION}) == 8
 
 
 def test_honest_reference_signature():
     sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 12345)
-    assert_reason(SIGNER.pk, MSG, sig, ed25519.OK)
+    assert_reason(SIGNER.pk, MSG, sig, Reason.OK)
 
 
 @pytest.mark.parametrize("i", range(8))
@@ -326,11 +344,11 @@ def test_small_order_public_key_rejected(i):
     pk = pt_encode(TORSION[i])
     # Any R and S: the key check fires before the equation.
     sig = pt_encode(pt_mul(7, B)) + (5).to_bytes(32, "little")
-    assert_reason(pk, MSG, sig, ed25519.SMALL_ORDER_KEY)
+    assert_reason(pk, MSG, sig, Reason.SMALL_ORDER_KEY)
     # Even a signature that satisfies the equation: [S]B = R + [k]A with S = r, A torsion.
     r_bytes = pt_encode(pt_mul(9, B))
     sig = r_bytes + (9).to_bytes(32, "little")
-    assert_reason(pk, MSG, sig, ed25519.SMALL_ORDER_KEY)
+    assert_reason(pk, MSG, sig, Reason.SMALL_ORDER_KEY)
 
 
 @pytest.mark.parametrize("i", range(8))
@@ -338,10 +356,10 @@ def test_small_order_r_accepted_when_equation_holds(i):
     # R = T (small order), r = 0: S = k a. Cofactored: [8]SB = [8]T + [8]kA holds.
     sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 0, TORSION[i])
     assert sig[:32] == pt_encode(TORSION[i])
-    assert_reason(SIGNER.pk, MSG, sig, ed25519.OK)
+    assert_reason(SIGNER.pk, MSG, sig, Reason.OK)
     # ... and it is the cofactor that makes it pass whenever T is not the identity.
     assert cofactorless_ok(SIGNER.pk, MSG, sig) == (i == 0)
-    assert_reason(SIGNER.pk, MSG + b"!", sig, ed25519.EQUATION_FAILED)
+    assert_reason(SIGNER.pk, MSG + b"!", sig, Reason.EQUATION_FAILED)
 
 
 @pytest.mark.parametrize("i", range(1, 8))
@@ -350,16 +368,16 @@ def test_mixed_order_public_key(i):
     # equation holds ([8]A' = [8]A), the cofactorless one fails unless [k]T = 0.
     pk = pt_encode(pt_add(pt_mul(SIGNER.a, B), TORSION[i]))
     sig = sign_raw(SIGNER.a, pk, MSG, 777 + i)
-    assert_reason(pk, MSG, sig, ed25519.OK)
+    assert_reason(pk, MSG, sig, Reason.OK)
     k = h_scalar(sig[:32], pk, MSG)
     assert cofactorless_ok(pk, MSG, sig) == pt_equal(pt_mul(k, TORSION[i]), IDENTITY)
-    assert_reason(pk, MSG + b"?", sig, ed25519.EQUATION_FAILED)
+    assert_reason(pk, MSG + b"?", sig, Reason.EQUATION_FAILED)
 
 
 @pytest.mark.parametrize("i", range(1, 8))
 def test_r_with_torsion_component(i):
     sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 4242, TORSION[i])
-    assert_reason(SIGNER.pk, MSG, sig, ed25519.OK)
+    assert_reason(SIGNER.pk, MSG, sig, Reason.OK)
     assert not cofactorless_ok(SIGNER.pk, MSG, sig)
 
 
@@ -370,7 +388,7 @@ def test_accepted_only_under_cofactored_equation():
     r = pt_decode(honest[:32])
     shifted = pt_encode(pt_add(r, TORSION[1])) + honest[32:]
     # k changes with R, so this one fails under both equations:
-    assert_reason(SIGNER.pk, MSG, shifted, ed25519.EQUATION_FAILED)
+    assert_reason(SIGNER.pk, MSG, shifted, Reason.EQUATION_FAILED)
 
 
 def y_encoding(y: int, sign: int = 0) -> bytes:
@@ -385,7 +403,7 @@ MINUS_ZERO = [y_encoding(1, 1), y_encoding(P - 1, 1)]  # x = 0 (identity, order 
 def test_non_canonical_public_key(enc):
     sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 31)
     assert pt_decode(enc) is None
-    assert_reason(enc, MSG, sig, ed25519.NON_CANONICAL_POINT)
+    assert_reason(enc, MSG, sig, Reason.NON_CANONICAL_POINT)
 
 
 @pytest.mark.parametrize("enc", NON_CANONICAL_Y + MINUS_ZERO)
@@ -394,7 +412,7 @@ def test_non_canonical_r(enc):
     # (ZIP 215) cofactored equation: ZIP 215 accepts, the strict decoding rejects.
     k = h_scalar(enc, SIGNER.pk, MSG)
     sig = enc + (k * SIGNER.a % L).to_bytes(32, "little")
-    assert_reason(SIGNER.pk, MSG, sig, ed25519.NON_CANONICAL_POINT)
+    assert_reason(SIGNER.pk, MSG, sig, Reason.NON_CANONICAL_POINT)
 
 
 def test_off_curve_encodings_rejected():
@@ -404,8 +422,8 @@ def test_off_curve_encodings_rejected():
         if recover_x(y, 0) is None:
             enc = y_encoding(y)
             sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 5)
-            assert_reason(enc, MSG, sig, ed25519.NON_CANONICAL_POINT)
-            assert_reason(SIGNER.pk, MSG, enc + sig[32:], ed25519.NON_CANONICAL_POINT)
+            assert_reason(enc, MSG, sig, Reason.NON_CANONICAL_POINT)
+            assert_reason(SIGNER.pk, MSG, enc + sig[32:], Reason.NON_CANONICAL_POINT)
             found += 1
         y += 1
 
@@ -414,15 +432,15 @@ def test_off_curve_encodings_rejected():
 def test_non_canonical_s(s):
     honest = sign_raw(SIGNER.a, SIGNER.pk, MSG, 11)
     sig = honest[:32] + s.to_bytes(32, "little")
-    assert_reason(SIGNER.pk, MSG, sig, ed25519.NON_CANONICAL_S)
+    assert_reason(SIGNER.pk, MSG, sig, Reason.NON_CANONICAL_S)
 
 
 def test_s_plus_l_of_a_valid_signature_rejected():
     honest = sign_raw(SIGNER.a, SIGNER.pk, MSG, 13)
     s = int.from_bytes(honest[32:], "little")
     if s + L < 2**256:
-        assert_reason(SIGNER.pk, MSG, honest[:32] + (s + L).to_bytes(32, "little"), ed25519.NON_CANONICAL_S)
-    assert_reason(SIGNER.pk, MSG, honest[:32] + (L - 1).to_bytes(32, "little"), ed25519.EQUATION_FAILED)
+        assert_reason(SIGNER.pk, MSG, honest[:32] + (s + L).to_bytes(32, "little"), Reason.NON_CANONICAL_S)
+    assert_reason(SIGNER.pk, MSG, honest[:32] + (L - 1).to_bytes(32, "little"), Reason.EQUATION_FAILED)
 
 
 def test_check_order_first_failure_wins():
@@ -431,23 +449,56 @@ def test_check_order_first_failure_wins():
     small = pt_encode(TORSION[3])
     good_r = pt_encode(pt_mul(3, B))
     # S before everything.
-    assert_reason(bad_point, MSG, bad_point + bad_s, ed25519.NON_CANONICAL_S)
-    assert_reason(small, MSG, good_r + bad_s, ed25519.NON_CANONICAL_S)
+    assert_reason(bad_point, MSG, bad_point + bad_s, Reason.NON_CANONICAL_S)
+    assert_reason(small, MSG, good_r + bad_s, Reason.NON_CANONICAL_S)
     # A's and R's encodings before A's order.
-    assert_reason(small, MSG, bad_point + bytes(32), ed25519.NON_CANONICAL_POINT)
-    assert_reason(bad_point, MSG, good_r + bytes(32), ed25519.NON_CANONICAL_POINT)
-    assert_reason(small, MSG, good_r + bytes(32), ed25519.SMALL_ORDER_KEY)
+    assert_reason(small, MSG, bad_point + bytes(32), Reason.NON_CANONICAL_POINT)
+    assert_reason(bad_point, MSG, good_r + bytes(32), Reason.NON_CANONICAL_POINT)
+    assert_reason(small, MSG, good_r + bytes(32), Reason.SMALL_ORDER_KEY)
 
 
 def test_bad_lengths_single():
     sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 17)
-    assert ed25519.verify_detailed(SIGNER.pk[:31], MSG, sig) == ed25519.BAD_LENGTH
-    assert ed25519.verify_detailed(SIGNER.pk + b"\x00", MSG, sig) == ed25519.BAD_LENGTH
-    assert ed25519.verify_detailed(SIGNER.pk, MSG, sig[:63]) == ed25519.BAD_LENGTH
-    assert ed25519.verify_detailed(SIGNER.pk, MSG, sig + b"\x00") == ed25519.BAD_LENGTH
+    assert ed25519.verify_detailed(SIGNER.pk[:31], MSG, sig) == Reason.BAD_LENGTH
+    assert ed25519.verify_detailed(SIGNER.pk + b"\x00", MSG, sig) == Reason.BAD_LENGTH
+    assert ed25519.verify_detailed(SIGNER.pk, MSG, sig[:63]) == Reason.BAD_LENGTH
+    assert ed25519.verify_detailed(SIGNER.pk, MSG, sig + b"\x00") == Reason.BAD_LENGTH
     assert not ed25519.verify(SIGNER.pk, MSG, b"")
-    with pytest.raises(TypeError):
+    assert isinstance(ed25519.verify_detailed(SIGNER.pk, MSG, b""), Reason)
+    with pytest.raises(InvalidTypeError, match="public_key"):
         ed25519.verify("not bytes", MSG, sig)
+
+
+def test_none_or_str_key_is_a_type_error_naming_the_argument():
+    # Issue 12 item 8: public_key=None and a 32-character str key; the verdict rule:
+    # bad content gives False / BAD_LENGTH, a non-bytes-like argument raises.
+    sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 17)
+    for fn in (ed25519.verify, ed25519.verify_detailed):
+        with pytest.raises(InvalidTypeError, match="public_key"):
+            fn(None, MSG, sig)
+        with pytest.raises(InvalidTypeError, match="public_key.*str"):
+            fn(SIGNER.pk.hex()[:32], MSG, sig)
+        with pytest.raises(InvalidTypeError, match="message"):
+            fn(SIGNER.pk, None, sig)
+        with pytest.raises(InvalidTypeError, match="signature"):
+            fn(SIGNER.pk, MSG, 12)
+        with pytest.raises(InvalidTypeError, match="signature"):
+            fn(SIGNER.pk, MSG, np.zeros(64, np.int8))
+    assert ed25519.verify_detailed(b"", MSG, sig) is Reason.BAD_LENGTH
+    assert ed25519.verify_detailed(SIGNER.pk, MSG, sig) is Reason.OK
+
+
+def test_strided_and_fortran_buffers_are_copied_and_verified():
+    # The facade copies a non-contiguous argument (the native layer refuses them); an
+    # array's bytes are its items in C (row-major) order, what tobytes() gives.
+    sig = sign_raw(SIGNER.a, SIGNER.pk, MSG, 17)
+    strided_pk = np.frombuffer(bytes(b for pair in zip(SIGNER.pk, bytes(32)) for b in pair), np.uint8)[::2]
+    assert not strided_pk.flags.c_contiguous
+    fortran_sig = np.asfortranarray(np.frombuffer(sig, np.uint8).reshape(8, 8))
+    assert not fortran_sig.flags.c_contiguous
+    strided_msg = memoryview(bytes(b for pair in zip(MSG, MSG) for b in pair))[::2]
+    assert ed25519.verify(strided_pk, strided_msg, fortran_sig)
+    assert ed25519.verify_batch([strided_pk], [strided_msg], [fortran_sig]).tolist() == [True]
 
 
 def test_buffer_types_accepted():
@@ -459,7 +510,7 @@ def test_buffer_types_accepted():
 
 
 def test_signing_key():
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidArgumentError, match="seed"):
         ed25519.SigningKey.from_seed(bytes(31))
     a = ed25519.SigningKey.from_seed(bytes(32))
     b = ed25519.SigningKey.from_seed(bytes(32))
@@ -526,4 +577,4 @@ def test_os_random_is_used_batches_are_not_deterministic_in_z():
     for _ in range(2):
         reasons = ed25519.verify_batch_detailed(pks, msgs, sigs)
         assert list(np.nonzero(reasons)[0]) == [57]
-        assert reasons[57] == ed25519.EQUATION_FAILED
+        assert reasons[57] == Reason.EQUATION_FAILED

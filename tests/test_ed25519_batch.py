@@ -13,7 +13,8 @@ from typing import List, Tuple
 import numpy as np
 import pytest
 
-from ledger_core import _native, ed25519
+from ledger_core import MAX_THREADS, InvalidArgumentError, InvalidTypeError, OutOfRangeError, Packed, _native, ed25519
+from ledger_core.ed25519 import Reason
 from test_ed25519 import (
     B,
     L,
@@ -65,7 +66,7 @@ EDGE_REASONS = [ed25519.verify_detailed(*c) for c in EDGE]
 
 
 def test_edge_pool_covers_every_reason():
-    assert set(EDGE_REASONS) == {0, 2, 3, 4, 5}
+    assert set(EDGE_REASONS) == set(Reason) - {Reason.BAD_LENGTH}
 
 
 def honest_pool(signers: int, count: int, seed: int) -> List[Case]:
@@ -100,7 +101,7 @@ def mix(size: int, seed: int, bad_fraction: float) -> Tuple[List[Case], List[int
             reasons.append(-1)  # whatever single verification says
         else:
             cases.append(HONEST[(i * 7919 + seed) % len(HONEST)])
-            reasons.append(ed25519.OK)
+            reasons.append(Reason.OK)
     return cases, reasons
 
 
@@ -132,7 +133,7 @@ def test_all_honest_and_all_bad(size):
     forged = [(pk, msg + b"\x01", sig) for pk, msg, sig in cases]
     pks, msgs, sigs = columns(forged)
     got = ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1)
-    assert (got == ed25519.EQUATION_FAILED).all()
+    assert (got == Reason.EQUATION_FAILED).all()
 
 
 def test_one_key_repeated_everywhere():
@@ -162,10 +163,15 @@ def test_message_forms_agree():
     offsets = np.zeros(len(msgs) + 1, np.uint64)
     offsets[1:] = np.cumsum([len(m) for m in msgs])
     buf = b"".join(msgs)
-    assert (ed25519.verify_batch_detailed(pks, (buf, offsets), sigs) == expected).all()
+    assert (ed25519.verify_batch_detailed(pks, Packed(buf, offsets), sigs) == expected).all()
     assert (ed25519.verify_batch_detailed(list(pks.tobytes()[i * 32 : i * 32 + 32] for i in range(120)),
-                                          (np.frombuffer(buf, np.uint8), list(map(int, offsets))),
+                                          Packed(np.frombuffer(buf, np.uint8), list(map(int, offsets))),
                                           [bytes(s) for s in sigs]) == expected).all()
+    pa = pytest.importorskip("pyarrow")
+    assert (ed25519.verify_batch_detailed(pa.array([bytes(k) for k in pks], pa.binary(32)), pa.array(msgs),
+                                          pa.array([bytes(s) for s in sigs], pa.binary(64))) == expected).all()
+    assert (ed25519.verify_batch_detailed(pks[7:], pa.array(msgs, pa.large_binary())[7:], sigs[7:])
+            == expected[7:]).all()
     # Fixed-width messages as an (N, k) array.
     key = ed25519.SigningKey.from_seed(bytes(32))
     rows = np.arange(50 * 16, dtype=np.uint32).astype(np.uint8).reshape(50, 16)
@@ -179,24 +185,41 @@ def test_message_forms_agree():
 
 def test_shape_and_count_errors_name_the_argument():
     pks, msgs, sigs = columns(HONEST[:4])
-    with pytest.raises(ValueError, match="signatures"):
+    with pytest.raises(InvalidArgumentError, match="signatures"):
         ed25519.verify_batch(pks, msgs, sigs[:3])
-    with pytest.raises(ValueError, match="messages"):
+    with pytest.raises(InvalidArgumentError, match="messages"):
         ed25519.verify_batch(pks, msgs[:3], sigs)
-    with pytest.raises(ValueError, match="public_keys"):
+    with pytest.raises(InvalidArgumentError, match="public_keys"):
         ed25519.verify_batch(np.zeros((4, 31), np.uint8), msgs, sigs)
-    with pytest.raises(ValueError, match="signatures"):
+    with pytest.raises(InvalidArgumentError, match="signatures"):
         ed25519.verify_batch(pks, msgs, np.zeros((4, 63), np.uint8))
-    with pytest.raises(ValueError, match=r"signatures\[1\]"):
-        ed25519.verify_batch(pks, msgs, [bytes(64), bytes(63), bytes(64), bytes(64)])
-    with pytest.raises(ValueError, match="messages"):
-        ed25519.verify_batch(pks, (b"abc", np.array([0, 1, 2, 3, 9], np.uint64)), sigs)
-    with pytest.raises(ValueError, match="messages"):
+    with pytest.raises(OutOfRangeError, match="offsets"):
+        ed25519.verify_batch(pks, Packed(b"abc", np.array([0, 1, 2, 3, 9], np.uint64)), sigs)
+    with pytest.raises(InvalidArgumentError, match="messages"):
         ed25519.verify_batch(pks, np.zeros((4,), np.uint8), sigs)
-    with pytest.raises(ValueError, match="threads"):
+    with pytest.raises(InvalidArgumentError, match="threads"):
         ed25519.verify_batch(pks, msgs, sigs, threads=0)
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidTypeError, match="messages"):
         ed25519.verify_batch(pks, b"one message", sigs)
+    with pytest.raises(InvalidTypeError, match="public_keys"):
+        ed25519.verify_batch(None, msgs, sigs)
+    with pytest.raises(InvalidTypeError, match="signatures"):
+        ed25519.verify_batch(pks, msgs, None)
+    with pytest.raises(TypeError):
+        ed25519.verify_batch(pks, msgs, sigs, 1)  # type: ignore[misc]  # threads is keyword-only
+
+
+def test_wrong_length_key_or_signature_in_a_sequence_is_bad_length_not_an_error():
+    # The verdict rule: bad content gives a verdict (BAD_LENGTH, as verify_detailed says).
+    pks, msgs, sigs = columns(HONEST[:4])
+    sig_list = [bytes(s) for s in sigs]
+    sig_list[1] = sig_list[1][:63]
+    pk_list = [bytes(k) for k in pks]
+    pk_list[3] = pk_list[3] + b"\x00"
+    reasons = ed25519.verify_batch_detailed(pk_list, msgs, sig_list)
+    assert reasons.tolist() == [Reason.OK, Reason.BAD_LENGTH, Reason.OK, Reason.BAD_LENGTH]
+    assert reasons.tolist() == [ed25519.verify_detailed(*c) for c in zip(pk_list, msgs, sig_list)]
+    assert ed25519.verify_batch(pks, msgs, [bytes(64), bytes(63), b"", bytes(65)]).tolist() == [False] * 4
 
 
 def test_empty_batch():
@@ -221,7 +244,7 @@ def test_key_cache_bounded_and_consistent():
     stats = ed25519.key_cache_stats()
     assert stats["hits"] == 2 * len(cases) - distinct and stats["entries"] == distinct
     # Invalid keys are cached with their verdict and keep failing.
-    bad = [(EDGE[i][0], EDGE[i][1], EDGE[i][2]) for i, r in enumerate(EDGE_REASONS) if r in (3, 4)]
+    bad = [(EDGE[i][0], EDGE[i][1], EDGE[i][2]) for i, r in enumerate(EDGE_REASONS) if r in (Reason.NON_CANONICAL_POINT, Reason.SMALL_ORDER_KEY)]
     bpks, bmsgs, bsigs = columns(bad)
     first = ed25519.verify_batch_detailed(bpks, bmsgs, bsigs)
     assert (ed25519.verify_batch_detailed(bpks, bmsgs, bsigs) == first).all()
@@ -241,7 +264,7 @@ def test_key_cache_eviction_keeps_verdicts():
     honest = HONEST[:200]
     cases = honest + flood + honest
     single = np.array([ed25519.verify_detailed(*c) for c in cases], np.uint8)
-    assert set(single[len(honest) : -len(honest)]) == {ed25519.NON_CANONICAL_POINT, ed25519.EQUATION_FAILED}
+    assert set(single[len(honest) : -len(honest)]) == {Reason.NON_CANONICAL_POINT, Reason.EQUATION_FAILED}
     pks, msgs, sigs = columns(cases)
     for _ in range(2):
         assert (ed25519.verify_batch_detailed(pks, msgs, sigs, threads=1) == single).all()
@@ -274,7 +297,7 @@ def test_batch_larger_than_one_chunk():
         sigs[i, 40] ^= 0x01
     got = ed25519.verify_batch_detailed(pks, msgs, sigs)
     assert list(np.nonzero(got)[0]) == bad
-    assert (got[bad] == ed25519.EQUATION_FAILED).all()
+    assert (got[bad] == Reason.EQUATION_FAILED).all()
 
 
 def test_concurrent_callers_share_pool_and_cache():
@@ -358,3 +381,87 @@ def test_batch_paths_agree_on_every_edge_item_alone_and_together():
             one_offsets = np.array([0, len(msgs[i])], np.uint64)
             one = _native._ed25519_verify_batch_on_path(path, pks[i : i + 1], msgs[i], one_offsets, sigs[i : i + 1])
             assert one[0] == expected[i], (path, i)
+
+
+# --- regressions: issue 12 -----------------------------------------------------------------
+
+
+def test_tuple_of_two_message_arrays_is_two_messages_not_buffer_and_offsets():
+    # Issue 12 item 2: (A, B) was read as (buffer A, offsets B): [True, True] for
+    # signatures over b"\x00" and b"\x01\x02", while [A, B] said [False, False].
+    key = ed25519.SigningKey.from_seed(bytes(range(32)))
+    a = np.frombuffer(b"\x00\x01\x02", np.uint8)
+    b = np.frombuffer(b"\x00\x01\x03", np.uint8)
+    pks = [key.public_key] * 2
+    slices = [key.sign(b"\x00"), key.sign(b"\x01\x02")]
+    assert ed25519.verify_batch(pks, (a, b), slices).tolist() == [False, False]
+    assert ed25519.verify_batch(pks, [a, b], slices).tolist() == [False, False]
+    whole = [key.sign(a.tobytes()), key.sign(b.tobytes())]
+    assert ed25519.verify_batch(pks, (a, b), whole).tolist() == [True, True]
+    assert ed25519.verify_batch(tuple(pks), (a, b), tuple(whole)).tolist() == [True, True]
+    # The packed reading, asked for by name.
+    assert ed25519.verify_batch(pks, Packed(a, [0, 1, 3]), slices).tolist() == [True, True]
+
+
+def _signature_ending_in_nul(key):
+    for i in range(4096):
+        msg = b"nul %d" % i
+        sig = key.sign(msg)
+        if sig[-1] == 0:
+            return msg, sig
+    raise AssertionError("no signature ending in NUL found")
+
+
+def _key_ending_in_nul():
+    for i in range(100_000):
+        key = ed25519.SigningKey.from_seed(i.to_bytes(32, "little"))
+        if key.public_key[-1] == 0:
+            return key
+    raise AssertionError("no public key ending in NUL found")
+
+
+def test_numpy_bytes_arrays_of_keys_and_signatures_keep_trailing_nuls():
+    # Issue 12 item 7: np.array(list_of_bytes) is an S32/S64 array and numpy strips the
+    # trailing NULs of its items: "signatures[0] must be 64 bytes, got 63" for about 1 in
+    # 16 signatures. The raw buffer is read instead.
+    key = _key_ending_in_nul()
+    msg, sig = _signature_ending_in_nul(key)
+    other = ed25519.SigningKey.from_seed(bytes(32))
+    msgs = [msg, b"plain"]
+    pks = np.array([key.public_key, other.public_key])
+    sigs = np.array([sig, other.sign(b"plain")])
+    assert (pks.dtype, sigs.dtype) == (np.dtype("S32"), np.dtype("S64"))
+    assert len(pks[0]) < 32 and len(sigs[0]) < 64  # what numpy's items look like
+    assert ed25519.verify_batch(pks, msgs, sigs).tolist() == [True, True]
+    assert ed25519.verify_batch_detailed(pks[::-1], msgs[::-1], sigs[::-1]).tolist() == [Reason.OK] * 2
+    with pytest.raises(InvalidArgumentError, match="signatures"):
+        ed25519.verify_batch(pks, msgs, np.array([sig[:63], b"x" * 63]))
+    with pytest.raises(InvalidArgumentError, match="public_keys"):
+        ed25519.verify_batch(np.array([b"k" * 33, b"k" * 33]), msgs, sigs)
+
+
+def test_none_and_str_arguments_are_type_errors_naming_them():
+    # Issue 12 item 8: public_keys=None said "'NoneType' object is not iterable".
+    pks, msgs, sigs = columns(HONEST[:2])
+    for bad, name in (((None, msgs, sigs), "public_keys"), ((pks, None, sigs), "messages"),
+                      ((pks, msgs, None), "signatures"), ((pks, msgs, "ab"), "signatures")):
+        for fn in (ed25519.verify_batch, ed25519.verify_batch_detailed):
+            with pytest.raises(InvalidTypeError, match=name):
+                fn(*bad)
+    with pytest.raises(InvalidTypeError, match=r"messages\[1\]"):
+        ed25519.verify_batch(pks, [b"m", "text"], sigs)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 10**9, 2**64, MAX_THREADS + 1])
+def test_bad_thread_counts_name_threads(threads):
+    pks, msgs, sigs = columns(HONEST[:2])
+    with pytest.raises(InvalidArgumentError, match="threads"):
+        ed25519.verify_batch(pks, msgs, sigs, threads=threads)
+
+
+@pytest.mark.parametrize("threads", [True, 1.5, "2"])
+def test_thread_counts_of_the_wrong_type_name_threads(threads):
+    pks, msgs, sigs = columns(HONEST[:2])
+    with pytest.raises(InvalidTypeError, match="threads"):
+        ed25519.verify_batch(pks, msgs, sigs, threads=threads)
+    assert ed25519.verify_batch(pks, msgs, sigs, threads=MAX_THREADS).all()

@@ -15,15 +15,15 @@ import random
 import pytest
 
 from conftest import load_vectors
-from ledger_core import _native
+from ledger_core import _native, ed25519
+from ledger_core.ed25519 import Reason
 
 nacl_signing = pytest.importorskip("nacl.signing")
 nacl_exceptions = pytest.importorskip("nacl.exceptions")
 
-OK, BAD_LENGTH, NON_CANONICAL_S, NON_CANONICAL_POINT, SMALL_ORDER_KEY, EQUATION_FAILED = range(6)
 
 P = 2**255 - 19
-L = 2**252 + 27742317777372353535851937790883648493
+L = ed25519.GROUP_ORDER
 D = -121665 * pow(121666, P - 2, P) % P
 SQRT_M1 = pow(2, (P - 1) // 4, P)
 
@@ -121,17 +121,17 @@ TORSION = small_order_points()
 def test_rfc8032_section_7_1():
     for v in load_vectors("ed25519/rfc8032_sec7_1.json"):
         pk, msg, sig = (bytes.fromhex(v[k]) for k in ("public_key", "message", "signature"))
-        assert verify(pk, msg, sig) == OK, v["name"]
-        assert verify(pk, msg + b"\x00", sig) == EQUATION_FAILED, v["name"]
+        assert verify(pk, msg, sig) == Reason.OK, v["name"]
+        assert verify(pk, msg + b"\x00", sig) == Reason.EQUATION_FAILED, v["name"]
 
 
 def test_sign_input_1024_accepts_and_rejects_a_changed_message():
     for i, v in enumerate(load_vectors("ed25519/sign_input_1024.json")):
         pk, msg, sig = bytes.fromhex(v["pk"]), bytes.fromhex(v["msg"]), bytes.fromhex(v["sig"])
-        assert verify(pk, msg, sig) == OK, i
+        assert verify(pk, msg, sig) == Reason.OK, i
         if i % 8 == 0:
             changed = bytes([msg[0] ^ 1]) + msg[1:] if msg else b"\x01"
-            assert verify(pk, changed, sig) == EQUATION_FAILED, i
+            assert verify(pk, changed, sig) == Reason.EQUATION_FAILED, i
 
 
 def test_wycheproof_every_case():
@@ -142,9 +142,9 @@ def test_wycheproof_every_case():
         for t in group["tests"]:
             reason = verify(pk, bytes.fromhex(t["msg"]), bytes.fromhex(t["sig"]))
             if t["result"] == "valid":
-                assert reason == OK, t["tcId"]
+                assert reason == Reason.OK, t["tcId"]
             else:
-                assert reason != OK, t["tcId"]
+                assert reason != Reason.OK, t["tcId"]
             count += 1
     assert count == data["numberOfTests"]
 
@@ -160,7 +160,7 @@ def test_honest_signatures_agree_with_pynacl():
         sig = key.sign(msg).signature
         pk = bytes(key.verify_key)
         assert nacl_accepts(pk, msg, sig)
-        assert verify(pk, msg, sig) == OK, i
+        assert verify(pk, msg, sig) == Reason.OK, i
 
 
 def test_corruptions_agree_with_pynacl():
@@ -179,8 +179,8 @@ def test_corruptions_agree_with_pynacl():
             msg = msg + b"!" if not msg else bytes([msg[0] ^ 0x80]) + msg[1:]
         pk, sig = bytes(pk), bytes(sig)
         ours = verify(pk, msg, sig)
-        assert (ours == OK) == nacl_accepts(pk, msg, sig), (i, target, ours)
-        assert ours != OK
+        assert (ours == Reason.OK) == nacl_accepts(pk, msg, sig), (i, target, ours)
+        assert ours != Reason.OK
 
 
 # --- the policy rules, one reason each ---------------------------------------------------
@@ -195,11 +195,11 @@ def honest():
 
 def test_bad_lengths_are_a_reason_not_an_exception(honest):
     pk, msg, sig = honest
-    assert verify(pk[:31], msg, sig) == BAD_LENGTH
-    assert verify(pk + b"\x00", msg, sig) == BAD_LENGTH
-    assert verify(pk, msg, sig[:63]) == BAD_LENGTH
-    assert verify(pk, msg, sig + b"\x00") == BAD_LENGTH
-    assert verify(b"", b"", b"") == BAD_LENGTH
+    assert verify(pk[:31], msg, sig) == Reason.BAD_LENGTH
+    assert verify(pk + b"\x00", msg, sig) == Reason.BAD_LENGTH
+    assert verify(pk, msg, sig[:63]) == Reason.BAD_LENGTH
+    assert verify(pk, msg, sig + b"\x00") == Reason.BAD_LENGTH
+    assert verify(b"", b"", b"") == Reason.BAD_LENGTH
 
 
 def test_s_at_or_above_l_is_non_canonical(honest):
@@ -207,13 +207,13 @@ def test_s_at_or_above_l_is_non_canonical(honest):
     s = int.from_bytes(sig[32:], "little")
     for bad_s in (s + L, L, 2**256 - 1, 2**255):
         if bad_s < 2**256:
-            assert verify(pk, msg, sig[:32] + bad_s.to_bytes(32, "little")) == NON_CANONICAL_S
+            assert verify(pk, msg, sig[:32] + bad_s.to_bytes(32, "little")) == Reason.NON_CANONICAL_S
 
 
 def test_buffers_of_any_kind(honest):
     pk, msg, sig = honest
-    assert verify(bytearray(pk), memoryview(msg), bytearray(sig)) == OK
-    assert verify(memoryview(pk), bytearray(msg), memoryview(sig)) == OK
+    assert verify(bytearray(pk), memoryview(msg), bytearray(sig)) == Reason.OK
+    assert verify(memoryview(pk), bytearray(msg), memoryview(sig)) == Reason.OK
 
 
 def test_non_buffers_raise_type_error(honest):
@@ -229,8 +229,8 @@ def test_long_message_releases_the_gil_and_verifies():
     key = nacl_signing.SigningKey(b"\x07" * 32)
     msg = os.urandom(100_000)
     sig = key.sign(msg).signature
-    assert verify(bytes(key.verify_key), msg, sig) == OK
-    assert verify(bytes(key.verify_key), msg[:-1], sig) == EQUATION_FAILED
+    assert verify(bytes(key.verify_key), msg, sig) == Reason.OK
+    assert verify(bytes(key.verify_key), msg[:-1], sig) == Reason.EQUATION_FAILED
 
 
 # --- field edge cases, seen through decoding ------------------------------------------------
@@ -248,17 +248,17 @@ def test_y_at_or_above_p_is_rejected(honest, y):
     pk, msg, sig = honest
     assert ref_decode(encode_y(y)) is None
     for sign in (0, 1):
-        assert verify(encode_y(y, sign), msg, sig) == NON_CANONICAL_POINT
-        assert verify(pk, msg, encode_y(y, sign) + sig[32:]) == NON_CANONICAL_POINT
+        assert verify(encode_y(y, sign), msg, sig) == Reason.NON_CANONICAL_POINT
+        assert verify(pk, msg, encode_y(y, sign) + sig[32:]) == Reason.NON_CANONICAL_POINT
 
 
 def test_minus_zero_is_rejected_and_plus_zero_decodes(honest):
     pk, msg, sig = honest
     # y = 1 and y = -1 have x = 0: with the sign bit set they are "-0", which is rejected.
     for y in (1, P - 1):
-        assert verify(encode_y(y, 1), msg, sig) == NON_CANONICAL_POINT
-        assert verify(pk, msg, encode_y(y, 1) + sig[32:]) == NON_CANONICAL_POINT
-        assert verify(encode_y(y, 0), msg, sig) == SMALL_ORDER_KEY  # decodes, but small order
+        assert verify(encode_y(y, 1), msg, sig) == Reason.NON_CANONICAL_POINT
+        assert verify(pk, msg, encode_y(y, 1) + sig[32:]) == Reason.NON_CANONICAL_POINT
+        assert verify(encode_y(y, 0), msg, sig) == Reason.SMALL_ORDER_KEY  # decodes, but small order
 
 
 def test_decoding_matches_the_model_on_many_y():
@@ -274,9 +274,9 @@ def test_decoding_matches_the_model_on_many_y():
             enc = encode_y(y, sign)
             reason = verify(pk, b"m", enc + sig[32:])
             if ref_decode(enc) is None:
-                assert reason == NON_CANONICAL_POINT, (y, sign)
+                assert reason == Reason.NON_CANONICAL_POINT, (y, sign)
             else:
-                assert reason == EQUATION_FAILED, (y, sign)
+                assert reason == Reason.EQUATION_FAILED, (y, sign)
 
 
 def test_every_small_order_key_is_rejected(honest):
@@ -284,7 +284,7 @@ def test_every_small_order_key_is_rejected(honest):
     for t in TORSION:
         enc = ref_encode(t)
         assert ref_decode(enc) == t
-        assert verify(enc, msg, sig) == SMALL_ORDER_KEY
+        assert verify(enc, msg, sig) == Reason.SMALL_ORDER_KEY
 
 
 # --- the cofactored equation ----------------------------------------------------------
@@ -306,7 +306,7 @@ def test_model_signatures_match_pynacl():
     assert ref_encode(ref_mul(a, BASE)) == bytes(nacl_signing.SigningKey(seed).verify_key)
     pk, sig = make_signature(seed, b"x", 12345)
     assert nacl_accepts(pk, b"x", sig)
-    assert verify(pk, b"x", sig) == OK
+    assert verify(pk, b"x", sig) == Reason.OK
 
 
 def test_r_with_a_torsion_component_is_accepted_cofactored():
@@ -315,10 +315,10 @@ def test_r_with_a_torsion_component_is_accepted_cofactored():
     seed = b"\x09" * 32
     for i, t in enumerate(TORSION[1:], 1):
         pk, sig = make_signature(seed, b"torsion", 1000 + i, t)
-        assert verify(pk, b"torsion", sig) == OK, i
+        assert verify(pk, b"torsion", sig) == Reason.OK, i
         bad = bytearray(sig)
         bad[40] ^= 1
-        assert verify(pk, b"torsion", bytes(bad)) == EQUATION_FAILED, i
+        assert verify(pk, b"torsion", bytes(bad)) == Reason.EQUATION_FAILED, i
 
 
 def test_small_order_r_is_accepted_when_the_equation_holds():
@@ -329,7 +329,7 @@ def test_small_order_r_is_accepted_when_the_equation_holds():
     for t in TORSION:
         r_enc = ref_encode(t)
         s = challenge(r_enc, pk, b"m") * a % L
-        assert verify(pk, b"m", r_enc + s.to_bytes(32, "little")) == OK
+        assert verify(pk, b"m", r_enc + s.to_bytes(32, "little")) == Reason.OK
 
 
 # --- the contract functions the batch code builds on -----------------------------------------

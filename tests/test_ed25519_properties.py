@@ -15,8 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger_core import _native, ed25519
+from ledger_core.ed25519 import Reason
 
-L = 2**252 + 27742317777372353535851937790883648493
+L = ed25519.GROUP_ORDER
 
 
 def sodium_ok(pk: bytes, msg: bytes, sig: bytes) -> bool:
@@ -36,7 +37,7 @@ def test_honest_signatures_accepted_by_both(seed, msg):
     key = ed25519.SigningKey.from_seed(seed)
     sig = key.sign(msg)
     assert sodium_ok(key.public_key, msg, sig)
-    assert ed25519.verify_detailed(key.public_key, msg, sig) == ed25519.OK
+    assert ed25519.verify_detailed(key.public_key, msg, sig) == Reason.OK
     assert ed25519.verify_batch([key.public_key], [msg], [sig])[0]
 
 
@@ -62,7 +63,7 @@ def test_corruptions_rejected_by_both(seed, msg, where, data):
         sig = sig[:pos] + bytes([sig[pos] ^ (1 << bit)]) + sig[pos + 1 :]
     assert not sodium_ok(pk, msg, sig)
     reason = ed25519.verify_detailed(pk, msg, sig)
-    assert reason != ed25519.OK
+    assert reason != Reason.OK
     assert ed25519.verify_batch_detailed([pk], [msg], [sig])[0] == reason
 
 
@@ -103,9 +104,9 @@ def test_any_non_canonical_s_gives_its_reason(s):
     bad = sig[:32] + s.to_bytes(32, "little")
     reason = ed25519.verify_detailed(key.public_key, b"m", bad)
     if s >= L:
-        assert reason == ed25519.NON_CANONICAL_S
+        assert reason == Reason.NON_CANONICAL_S
     elif s != int.from_bytes(sig[32:], "little"):
-        assert reason == ed25519.EQUATION_FAILED
+        assert reason == Reason.EQUATION_FAILED
     assert np.array_equal(ed25519.verify_batch_detailed([key.public_key], [b"m"], [bad]), [reason])
 
 
@@ -122,4 +123,4 @@ def test_batch_decodes_r_like_single(r, s, seed, top):
     reason = ed25519.verify_detailed(key.public_key, b"m", sig)
     batch = ed25519.verify_batch_detailed([key.public_key] * 3, [b"m", b"x", b"m"],
                                           [sig, key.sign(b"x"), sig])
-    assert list(batch) == [reason, ed25519.OK, reason]
+    assert list(batch) == [reason, Reason.OK, reason]
