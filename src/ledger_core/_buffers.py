@@ -269,7 +269,9 @@ def as_items(items: Any, name: str) -> Items:
 
 def as_sequence(items: Any, name: str) -> List[Any]:
     """`items` (any iterable but a single bytes-like, str or number) as a list."""
-    if items is None or isinstance(items, (bytes, bytearray, memoryview, str, int, float)):
+    if items is None:
+        raise InvalidTypeError(f"{name} must be {_ITEMS_FORMS}, got None")
+    if isinstance(items, (bytes, bytearray, memoryview, str, int, float)):
         raise InvalidTypeError(f"{name} must be {_ITEMS_FORMS}, not a single {_type_name(items)}")
     try:
         return list(items)
