@@ -13,7 +13,10 @@ def test_readme_example_runs_and_every_check_is_true():
     namespace: dict = {}
     exec(compile(block, str(README), "exec"), namespace)
     assert namespace["ok"].tolist() == [True, True]
-    assert namespace["why"].tolist() == [0, 0]
+    from ledger_core.ed25519 import Reason
+
+    assert namespace["why"].tolist() == [Reason.OK, Reason.OK]
+    assert namespace["packed"].offsets.tolist() == [0, len(namespace["messages"][0]), sum(map(len, namespace["messages"]))]
     log = namespace["log"]
     assert log.size == 2 and namespace["first"] == 0
     from ledger_core import checkpoint, merkle
