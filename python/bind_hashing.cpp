@@ -4,6 +4,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,10 +37,10 @@ py::bytes one_shot(const py::object& data) {
 // Optional 32-byte key: None -> no key.
 struct OptionalKey {
   explicit OptionalKey(const py::object& key) {
-    if (!key.is_none()) pinned.emplace_back(key, "key", BLAKE3_KEY_LEN);
+    if (!key.is_none()) pinned.emplace(key, "key", BLAKE3_KEY_LEN);
   }
-  const uint8_t* data() const { return pinned.empty() ? nullptr : pinned.front().data(); }
-  std::deque<PinnedBytes> pinned;
+  const uint8_t* data() const { return pinned ? pinned->data() : nullptr; }
+  std::optional<PinnedBytes> pinned;
 };
 
 size_t output_len(const py::object& length) {
