@@ -133,6 +133,11 @@ PinnedVarItems::PinnedVarItems(py::handle buffer, py::handle offsets, const char
 
 uint64_t uint_arg(py::handle obj, const char* arg, uint64_t max) {
   PyObject* o = obj.ptr();
+  if (PyLong_CheckExact(o)) {  // the common case, without PyNumber_Index's new reference
+    int overflow = 0;
+    const long long value = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow == 0 && value >= 0 && static_cast<unsigned long long>(value) <= max) return uint64_t(value);
+  }
   if (PyBool_Check(o) || !PyIndex_Check(o))
     throw_error(Status::invalid_type, std::string(arg) + " must be an int, got " + type_name(obj));
   py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(o));
