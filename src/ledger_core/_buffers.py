@@ -26,13 +26,14 @@ from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
+from ledger_core import _native
 from ledger_core.errors import InvalidArgumentError, InvalidTypeError, MalformedInputError, OutOfRangeError
 
 BytesLike = Union[bytes, bytearray, memoryview]
 
-# The most threads a call may ask for: far above any core count, low enough that a
-# typo (threads=10**9) is an error instead of a pool of a billion workers.
-MAX_THREADS: int = 4096
+# The most threads a call may ask for (the native layer's bound, 4096): far above any
+# core count, low enough that a typo (threads=10**9) is an error.
+MAX_THREADS: int = int(_native.MAX_THREADS)
 
 # Offsets are uint64 natively but must also fit an int64 (numpy indexing, Arrow).
 _MAX_OFFSET = 2**63 - 1
