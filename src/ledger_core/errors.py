@@ -50,5 +50,4 @@ __all__ = [
     "SignatureError",
     "NativeMemoryError",
     "InternalError",
-    "InvalidTypeError",
 ]
