@@ -837,7 +837,7 @@ def _decode_json(text: Any, expected_type: Optional[str]) -> Dict[str, Any]:
     required, optional = _KEYS[kind]
     for key in obj:
         if key not in required and key not in optional:
-            raise MalformedInputError(f"proof JSON key {key!r} is not allowed in an {kind} proof")
+            raise MalformedInputError(f"proof JSON key {key!r} is not allowed in a proof of type {kind!r}")
     for key in required:
         if key not in obj:
             raise MalformedInputError(f"proof JSON key {key!r} is missing")
