@@ -83,6 +83,7 @@ else:  # copied alone: the same names, standard-library bases
         """Proof JSON does not parse."""
 
 
+_blake3_package: Any
 try:
     import blake3 as _blake3_package
 except ImportError:  # the auditor's machine may have only the standard library
