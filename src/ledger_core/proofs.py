@@ -229,28 +229,55 @@ def _blake3(data: bytes, key: Sequence[int], flags: int, length: int) -> bytes:
     return output.root_bytes(length)
 
 
-def blake3_hash(data: bytes, length: int = 32) -> bytes:
-    """BLAKE3(data), `length` output bytes."""
-    return _blake3(bytes(data), _IV, 0, length)
+MAX_BLAKE3_OUTPUT_LEN = 1 << 16
+"""The longest output the pure-Python BLAKE3 functions produce (they are for audits)."""
 
 
-def blake3_keyed_hash(key: bytes, data: bytes, length: int = 32) -> bytes:
+def _output_length(length: Any) -> int:
+    if isinstance(length, bool):
+        raise InvalidTypeError("length must be an int, got bool")
+    try:
+        length = operator.index(length)
+    except TypeError:
+        raise InvalidTypeError(f"length must be an int, got {type(length).__name__}") from None
+    if not 0 <= length <= MAX_BLAKE3_OUTPUT_LEN:
+        raise OutOfRangeError(f"length must be between 0 and {MAX_BLAKE3_OUTPUT_LEN}, got {length}")
+    return length
+
+
+def _derive_key(context: bytes, material: bytes, length: int) -> bytes:
+    context_key = _blake3(context, _IV, _DERIVE_KEY_CONTEXT, 32)
+    return _blake3(material, _words(context_key), _DERIVE_KEY_MATERIAL, length)
+
+
+def blake3_hash(data: Any, length: int = 32) -> bytes:
+    """BLAKE3(data), `length` output bytes (0 to MAX_BLAKE3_OUTPUT_LEN)."""
+    return _blake3(_buffer_bytes(data, "data"), _IV, 0, _output_length(length))
+
+
+def blake3_keyed_hash(key: Any, data: Any, length: int = 32) -> bytes:
     """BLAKE3 keyed hash of data under a 32-byte key."""
-    if len(key) != 32:
-        raise InvalidArgumentError(f"key must be 32 bytes (a BLAKE3 key), got {len(key)}")
-    return _blake3(bytes(data), _words(bytes(key)), _KEYED_HASH, length)
+    raw_key = _buffer_bytes(key, "key")
+    if len(raw_key) != 32:
+        raise InvalidArgumentError(f"key must be 32 bytes (a BLAKE3 key), got {len(raw_key)}")
+    return _blake3(_buffer_bytes(data, "data"), _words(raw_key), _KEYED_HASH, _output_length(length))
 
 
-def blake3_derive_key(context: str, material: bytes, length: int = 32) -> bytes:
-    """BLAKE3 derive_key(context, material)."""
-    context_key = _blake3(context.encode("utf-8"), _IV, _DERIVE_KEY_CONTEXT, 32)
-    return _blake3(bytes(material), _words(context_key), _DERIVE_KEY_MATERIAL, length)
+def blake3_derive_key(context: str, material: Any, length: int = 32) -> bytes:
+    """BLAKE3 derive_key(context, material); `context` is a str (UTF-8 encoded)."""
+    if not isinstance(context, str):
+        raise InvalidTypeError(f"context must be a str, got {type(context).__name__}")
+    try:
+        encoded = context.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError("context must be encodable as UTF-8 (it holds a lone surrogate)") from None
+    return _derive_key(encoded, _buffer_bytes(material, "material"), _output_length(length))
 
 
 LEAF_KEY_CONTEXT = "ledger_core 2026-11-27 merkle leaf v1"
 NODE_KEY_CONTEXT = "ledger_core 2026-11-27 merkle node v1"
-K_LEAF = blake3_derive_key(LEAF_KEY_CONTEXT, b"")
-K_NODE = blake3_derive_key(NODE_KEY_CONTEXT, b"")
+K_LEAF = _derive_key(LEAF_KEY_CONTEXT.encode("ascii"), b"", 32)
+K_NODE = _derive_key(NODE_KEY_CONTEXT.encode("ascii"), b"", 32)
 _K_LEAF_WORDS = _words(K_LEAF)
 _K_NODE_WORDS = _words(K_NODE)
 
@@ -776,12 +803,19 @@ def _reject_constant(name: str) -> Any:
     raise _JsonReject(f"proof JSON must not contain {name}")
 
 
-def _parse_int(digits: str) -> int:
-    # Checked before int() so that a 5000-digit number is an error of ours, not Python's
-    # digit limit; 2^63 has 19 digits.
-    if len(digits.lstrip("-")) > 19:
-        raise _JsonReject(f"proof JSON integer {digits[:24]}... is too large (sizes are below 2**63)")
-    return int(digits)
+class _HugeInteger:
+    """A JSON integer of more than 19 digits (2^63 has 19), kept unconverted: int() of a
+    5000-digit number would hit Python's digit limit. The key's own check rejects it."""
+
+    def __init__(self, digits: str) -> None:
+        self.digit_count = len(digits.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"an integer of {self.digit_count} digits"
+
+
+def _parse_int(digits: str) -> Any:
+    return _HugeInteger(digits) if len(digits.lstrip("-")) > 19 else int(digits)
 
 
 def _parse_float(text: str) -> Any:
@@ -884,6 +918,7 @@ __all__ = [
     "InvalidTypeError",
     "OutOfRangeError",
     "MalformedInputError",
+    "MAX_BLAKE3_OUTPUT_LEN",
     "blake3_hash",
     "blake3_keyed_hash",
     "blake3_derive_key",
