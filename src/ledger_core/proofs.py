@@ -866,7 +866,7 @@ def _decode_json(text: Any, expected_type: Optional[str]) -> Dict[str, Any]:
     if not isinstance(obj, dict):
         raise MalformedInputError(f"proof JSON must be an object, got {type(obj).__name__}")
     kind = obj.get("type")
-    if kind not in _KEYS or (expected_type is not None and kind != expected_type):
+    if not isinstance(kind, str) or kind not in _KEYS or (expected_type is not None and kind != expected_type):
         wanted = expected_type or " or ".join(repr(k) for k in _KEYS)
         raise MalformedInputError(f"proof JSON type must be {wanted!s}, got {kind!r}")
     required, optional = _KEYS[kind]
@@ -876,7 +876,7 @@ def _decode_json(text: Any, expected_type: Optional[str]) -> Dict[str, Any]:
     for key in required:
         if key not in obj:
             raise MalformedInputError(f"proof JSON key {key!r} is missing")
-    if obj["hasher"] not in HASHER_NAMES:
+    if not isinstance(obj["hasher"], str) or obj["hasher"] not in HASHER_NAMES:
         raise MalformedInputError(f"proof JSON hasher must be one of {HASHER_NAMES}, got {obj['hasher']!r}")
     for key in required[2:-1]:
         value = obj[key]
