@@ -285,3 +285,14 @@ def test_other_wrong_types_are_ledger_errors_naming_the_argument():
         with pytest.raises(InvalidTypeError, match=named) as info:
             call()
         assert isinstance(info.value, LedgerError) and isinstance(info.value, TypeError)
+
+
+def test_parse_verifier_key_with_whitespace_or_uppercase_in_the_key_id_is_malformed():
+    """bytes.fromhex skipped a carriage return inside the key ID (found by the fuzzer)."""
+    name, key_id_hex, key = TESSERA["verifier_key_vkey"].split("+", 2)
+    for bad_id in ("\r" + key_id_hex, key_id_hex[:4] + " " + key_id_hex[4:], key_id_hex.upper(), key_id_hex + "00"):
+        if bad_id == key_id_hex:
+            continue
+        with pytest.raises(MalformedInputError, match="vkey"):
+            checkpoint.parse_verifier_key(f"{name}+{bad_id}+{key}")
+    assert checkpoint.parse_verifier_key(f"{name}+{key_id_hex}+{key}")[0] == name

@@ -168,6 +168,10 @@ def parse_verifier_key(vkey: str) -> Tuple[str, bytes]:
     if len(parts) != 3:
         raise MalformedInputError("vkey must be <name>+<key ID hex>+<base64 key>")
     name, kid_hex, key_b64 = parts
+    # bytes.fromhex skips whitespace and takes uppercase: the key ID is exactly 8 lowercase
+    # hex digits, and the key the canonical base64 of its 33 bytes.
+    if len(kid_hex) != 2 * KEY_ID_LEN or not set(kid_hex) <= set("0123456789abcdef"):
+        raise MalformedInputError(f"vkey's key ID must be {2 * KEY_ID_LEN} lowercase hex digits")
     try:
         kid = bytes.fromhex(kid_hex)
         raw = base64.b64decode(key_b64.encode("ascii"), validate=True)
@@ -175,6 +179,8 @@ def parse_verifier_key(vkey: str) -> Tuple[str, bytes]:
         raise MalformedInputError("vkey has a bad key ID or base64 key") from None
     if len(kid) != KEY_ID_LEN or len(raw) != 1 + PUBLIC_KEY_LEN or raw[0] != SIGNATURE_TYPE_ED25519:
         raise MalformedInputError("vkey is not an Ed25519 note key")
+    if base64.b64encode(raw).decode("ascii") != key_b64:
+        raise MalformedInputError("vkey's key must be canonical base64")
     public_key = raw[1:]
     try:
         _check_key_name(name)
