@@ -38,7 +38,16 @@ MAX_PROOF_LEN: int = _native.MERKLE_MAX_PROOF_COUNT
 """The most hashes any proof holds (one per level of a 2^64 tree, plus one)."""
 
 _NATIVE_IDS = {"blake3": _native.MERKLE_SUITE_BLAKE3, "sha256": _native.MERKLE_SUITE_SHA256}
+# What the build supports does not change while the process runs: asked once.
+_BUILT = {name: bool(_native.merkle_suite_available(ident)) for name, ident in _NATIVE_IDS.items()}
 _UINT64_MAX = (1 << 64) - 1
+
+
+def _native_id(name: str) -> int:
+    """The native suite number of a hasher name, or InvalidArgumentError when not built in."""
+    if not _BUILT[name]:
+        raise InvalidArgumentError(f"hasher {name!r} is not built into this ledger_core (its hash primitive is missing)")
+    return int(_NATIVE_IDS[name])
 
 
 class Hasher(proofs.Hasher):
@@ -51,12 +60,7 @@ class Hasher(proofs.Hasher):
 
     @property
     def _native_id(self) -> int:
-        ident = _NATIVE_IDS[self.name]
-        if not _native.merkle_suite_available(ident):
-            raise InvalidArgumentError(
-                f"hasher {self.name!r} is not built into this ledger_core (its hash primitive is missing)"
-            )
-        return int(ident)
+        return _native_id(self.name)
 
     def hash_leaf(self, data: Any) -> bytes:
         """leaf(data): the 32-byte hash the tree stores for a leaf of these bytes."""
@@ -89,7 +93,7 @@ def _resolve(value: Any) -> Hasher:
 
 def available_hashers() -> tuple:
     """The hashers this build supports (both, once BLAKE3 is built in)."""
-    return tuple(h for h in HASHERS if _native.merkle_suite_available(_NATIVE_IDS[h.name]))
+    return tuple(h for h in HASHERS if _BUILT[h.name])
 
 
 def verify_inclusion(hasher: Any, index: Any, size: Any, leaf_hash: Any, proof: Any, root: Any) -> bool:
@@ -97,12 +101,11 @@ def verify_inclusion(hasher: Any, index: Any, size: Any, leaf_hash: Any, proof: 
     in the tree of `size` leaves whose root is `root`. Natively; answers exactly as
     :func:`ledger_core.proofs.verify_inclusion` (the accepted forms are defined there).
     Bad content is False; a wrong type or an unknown hasher raises."""
-    inputs = proofs._verifier_inputs(hasher, ((index, "index"), (size, "size")),
-                                     ((leaf_hash, "leaf_hash"), (root, "root")), proof)
+    inputs = proofs._inclusion_inputs(hasher, index, size, leaf_hash, proof, root)
     if inputs is None:
         return False
-    name, (index_i, size_i), (leaf, root_b), path = inputs
-    ident = _resolve(name)._native_id
+    name, index_i, size_i, leaf, path, root_b = inputs
+    ident = _native_id(name)
     return bool(_native.merkle_verify_inclusion(ident, leaf, index_i, size_i, b"".join(path), root_b))
 
 
@@ -111,12 +114,11 @@ def verify_consistency(hasher: Any, size1: Any, size2: Any, proof: Any, root1: A
     `root2` extends the tree of `size1` leaves with root `root1`. A proof from size 0 is
     False; equal sizes need an empty proof and equal 32-byte roots. Natively; answers
     exactly as :func:`ledger_core.proofs.verify_consistency`."""
-    inputs = proofs._verifier_inputs(hasher, ((size1, "size1"), (size2, "size2")),
-                                     ((root1, "root1"), (root2, "root2")), proof)
+    inputs = proofs._consistency_inputs(hasher, size1, size2, proof, root1, root2)
     if inputs is None:
         return False
-    name, (size1_i, size2_i), (root1_b, root2_b), path = inputs
-    ident = _resolve(name)._native_id
+    name, size1_i, size2_i, path, root1_b, root2_b = inputs
+    ident = _native_id(name)
     # The roots are 32 bytes here: the native equal-size branch compares any lengths.
     return bool(_native.merkle_verify_consistency(ident, size1_i, size2_i, root1_b, root2_b, b"".join(path)))
 

@@ -415,13 +415,15 @@ def _exact_hash(value: Any, name: str) -> bytes:
 def verifier_hash(value: Any, name: str) -> Optional[bytes]:
     """A verifier's hash argument: its 32 bytes, None (verifies False) for another length;
     InvalidTypeError when it is not bytes-like."""
-    raw = _buffer_bytes(value, name)
+    raw = value if type(value) is bytes else _buffer_bytes(value, name)
     return raw if len(raw) == HASH_LEN else None
 
 
 def verifier_count(value: Any, name: str) -> Optional[int]:
     """A verifier's index or size: an int in [0, 2^64), None (verifies False) out of that
     range; InvalidTypeError for a bool or a non-integer."""
+    if type(value) is int:
+        return value if 0 <= value < _UINT64_LIMIT else None
     if isinstance(value, bool):
         raise InvalidTypeError(f"{name} must be an int, got bool")
     try:
@@ -435,6 +437,10 @@ def verifier_proof(value: Any, name: str = "proof") -> Optional[List[bytes]]:
     """A verifier's proof: its hashes as a list of 32-byte bytes, or None (verifies False)
     when an element has another length or there are more than MAX_PROOF_LEN;
     InvalidTypeError when it is not a sequence of bytes-likes or a 2-D buffer."""
+    if type(value) in _SEQUENCE_TYPES and len(value) <= MAX_PROOF_LEN:
+        # The common case, checked without a per-element Python call: 32-byte bytes only.
+        if set(map(type, value)) <= _BYTES_TYPE and set(map(len, value)) <= _HASH_LEN_SET:
+            return list(value)
     if isinstance(value, (InclusionProof, ConsistencyProof)):
         raise InvalidTypeError(f"{name} must be the proof's hashes: pass {name}.hashes, or call {name}.verify(...)")
     if isinstance(value, (str, bytes)) or value is None:
@@ -460,24 +466,40 @@ def verifier_proof(value: Any, name: str = "proof") -> Optional[List[bytes]]:
     hashes: List[bytes] = []
     well_formed = True
     for i, item in enumerate(itertools.islice(iterator, MAX_PROOF_LEN + 1)):
-        raw = _buffer_bytes(item, f"{name}[{i}]")
+        raw = item if type(item) is bytes else _buffer_bytes(item, f"{name}[{i}]")
         well_formed = well_formed and len(raw) == HASH_LEN
         hashes.append(raw)
     return hashes if well_formed and len(hashes) <= MAX_PROOF_LEN else None
 
 
-def _verifier_inputs(hasher: Any, counts: Sequence[Tuple[Any, str]], hashes: Sequence[Tuple[Any, str]],
-                     proof: Any) -> Optional[Tuple[str, List[int], List[bytes], List[bytes]]]:
-    """Every argument of a verifier normalised, in one order for both modules (types are
-    checked on all arguments before any content decides False): (hasher name, counts,
-    hashes, proof), or None when some content is malformed."""
+_SEQUENCE_TYPES: Tuple[type, ...] = (list, tuple)  # ProofHashes joins below, once defined
+_BYTES_TYPE = frozenset([bytes])
+_HASH_LEN_SET = frozenset([HASH_LEN])
+
+
+def _inclusion_inputs(hasher: Any, index: Any, size: Any, leaf_hash: Any, proof: Any,
+                      root: Any) -> Optional[Tuple[str, int, int, bytes, List[bytes], bytes]]:
+    """verify_inclusion's arguments normalised (the same for both modules): every type is
+    checked before any content decides; None when some content is malformed (False)."""
     name = hasher_name(hasher)
-    count_values = [verifier_count(v, n) for v, n in counts]
-    hash_values = [verifier_hash(v, n) for v, n in hashes]
+    index_i, size_i = verifier_count(index, "index"), verifier_count(size, "size")
+    leaf, root_b = verifier_hash(leaf_hash, "leaf_hash"), verifier_hash(root, "root")
     path = verifier_proof(proof)
-    if path is None or any(c is None for c in count_values) or any(h is None for h in hash_values):
+    if index_i is None or size_i is None or leaf is None or root_b is None or path is None:
         return None
-    return name, count_values, hash_values, path  # type: ignore[return-value]
+    return name, index_i, size_i, leaf, path, root_b
+
+
+def _consistency_inputs(hasher: Any, size1: Any, size2: Any, proof: Any, root1: Any,
+                        root2: Any) -> Optional[Tuple[str, int, int, List[bytes], bytes, bytes]]:
+    """verify_consistency's arguments normalised, as _inclusion_inputs."""
+    name = hasher_name(hasher)
+    size1_i, size2_i = verifier_count(size1, "size1"), verifier_count(size2, "size2")
+    root1_b, root2_b = verifier_hash(root1, "root1"), verifier_hash(root2, "root2")
+    path = verifier_proof(proof)
+    if size1_i is None or size2_i is None or root1_b is None or root2_b is None or path is None:
+        return None
+    return name, size1_i, size2_i, path, root1_b, root2_b
 
 
 # --- the proof walk (transparency-dev's chain helpers) ---------------------------------
@@ -551,11 +573,10 @@ def verify_inclusion(hasher: Any, index: Any, size: Any, leaf_hash: Any, proof: 
     """RFC 9162 2.1.3.2: True when `proof` shows the leaf `index` with hash `leaf_hash` is in
     the tree of `size` leaves whose root is `root`. Bad content is False; a wrong type or
     an unknown hasher raises (see the module's docstring for the accepted forms)."""
-    inputs = _verifier_inputs(hasher, ((index, "index"), (size, "size")),
-                              ((leaf_hash, "leaf_hash"), (root, "root")), proof)
+    inputs = _inclusion_inputs(hasher, index, size, leaf_hash, proof, root)
     if inputs is None:
         return False
-    name, (index_i, size_i), (leaf, root_b), path = inputs
+    name, index_i, size_i, leaf, path, root_b = inputs
     computed = _inclusion_root(_FUNCTIONS[name][1], index_i, size_i, leaf, path)
     return computed is not None and hmac.compare_digest(computed, root_b)
 
@@ -565,11 +586,10 @@ def verify_consistency(hasher: Any, size1: Any, size2: Any, proof: Any, root1: A
     extends the tree of `size1` leaves with root `root1`. A proof from size 0 is False;
     equal sizes need an empty proof and equal 32-byte roots. Bad content is False; a
     wrong type or an unknown hasher raises."""
-    inputs = _verifier_inputs(hasher, ((size1, "size1"), (size2, "size2")),
-                              ((root1, "root1"), (root2, "root2")), proof)
+    inputs = _consistency_inputs(hasher, size1, size2, proof, root1, root2)
     if inputs is None:
         return False
-    name, (size1_i, size2_i), (root1_b, root2_b), path = inputs
+    name, size1_i, size2_i, path, root1_b, root2_b = inputs
     return _consistency_check(_FUNCTIONS[name][1], size1_i, size2_i, root1_b, root2_b, path)
 
 
@@ -606,6 +626,9 @@ class ProofHashes(list):  # type: ignore[type-arg]
 
     def __reduce__(self) -> Any:
         return (ProofHashes, (list(self),))
+
+
+_SEQUENCE_TYPES += (ProofHashes,)
 
 
 def _argument_count(value: Any, name: str) -> int:
