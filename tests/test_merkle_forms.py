@@ -57,6 +57,8 @@ def proof_forms(path):
         "(n, 32) Fortran-order array": np.asfortranarray(rows),
         "(n, 8) uint32 array": rows.copy().view(np.uint32),
         "generator": (h for h in path),
+        "S32 array (np.array of the hashes)": np.array(list(path)),
+        "object array of bytes": np.array(list(path) + [None], dtype=object)[:-1],
         "proof.hashes": proofs.ProofHashes(path),
     }
 
@@ -113,6 +115,7 @@ MALFORMED_INCLUSION = {
     "(n, 33) array": (INDEX, SIZE, LEAF, np.zeros((len(PATH), 33), np.uint8), ROOT),
     "66 elements": (INDEX, SIZE, LEAF, [bytes(32)] * 66, ROOT),
     "(66, 32) array": (INDEX, SIZE, LEAF, np.zeros((66, 32), np.uint8), ROOT),
+    "S31 array": (INDEX, SIZE, LEAF, np.array([h[:31] + b"x" for h in PATH], dtype="S31"), ROOT),
     "element missing": (INDEX, SIZE, LEAF, PATH[:-1], ROOT),
     "element extra": (INDEX, SIZE, LEAF, PATH + [bytes(32)], ROOT),
     "empty proof": (INDEX, SIZE, LEAF, [], ROOT),
@@ -167,6 +170,9 @@ WRONG_INCLUSION = {
     "leaf_hash str": ((INDEX, SIZE, LEAF.hex(), PATH, ROOT), "leaf_hash"),
     "leaf_hash int": ((INDEX, SIZE, 5, PATH, ROOT), "leaf_hash"),
     "leaf_hash list of ints": ((INDEX, SIZE, list(LEAF), PATH, ROOT), "leaf_hash"),
+    "leaf_hash object array": ((INDEX, SIZE, np.array([LEAF] * 4, dtype=object), PATH, ROOT), "leaf_hash"),
+    # An object array's buffer is 8-byte pointers: 4 a row would look like a 32-byte hash.
+    "proof (n, 4) object array": ((INDEX, SIZE, LEAF, np.full((len(PATH), 4), b"", object), ROOT), "proof[0]"),
     "root None": ((INDEX, SIZE, LEAF, PATH, None), "root"),
     "root str": ((INDEX, SIZE, LEAF, PATH, "root"), "root"),
     "proof None": ((INDEX, SIZE, LEAF, None, ROOT), "proof"),

@@ -35,10 +35,12 @@ accepts (``ledger_core.merkle`` imports the same functions):
   protocol, taken as its raw bytes in C order (``memoryview(x).tobytes()``): bytes,
   bytearray, memoryview, a numpy array of any dtype; anything else (str, None, int) is
   a wrong type and raises; a length other than 32 bytes verifies ``False``;
-* a proof (``proof``) is a sequence or iterable of hashes (list, tuple, ...) or a 2-D
-  buffer whose rows are the hashes (an ``(n, 32)`` uint8 array); a str, a flat buffer
-  (bytes), None or a non-iterable raises; rows or elements of the wrong length, or more
-  than :data:`MAX_PROOF_LEN` elements, verify ``False``;
+* a proof (``proof``) is a sequence or iterable of hashes (list, tuple, ...), a 2-D
+  buffer whose rows are the hashes (an ``(n, 32)`` uint8 array) or a 1-D buffer whose
+  items are (an ``S32`` array, as ``np.array(list_of_hashes)`` makes); a str, a flat
+  byte buffer (bytes, a 1-D uint8 array), None or a non-iterable raises; rows, items or
+  elements of the wrong length, or more than :data:`MAX_PROOF_LEN`, verify ``False``. A
+  numpy object array is a sequence (its buffer holds pointers, not data);
 * an index or size is an int (anything with ``__index__``: numpy integers too), not a
   bool; other types raise; a value outside [0, 2^64) verifies ``False``;
 * the hasher is a :class:`Hasher` (or a ``ledger_core.merkle`` hasher) or its name; an
@@ -389,17 +391,29 @@ SHA256 = Hasher("sha256")
 # --- accepted input forms (ledger_core.merkle uses these too) --------------------------
 
 
+def _data_view(value: Any) -> Optional[memoryview]:
+    """A memoryview of an object holding data, or None: no buffer protocol, or a buffer of
+    Python object pointers (a numpy object array), whose bytes are not data."""
+    try:
+        view = memoryview(value)
+    except (TypeError, ValueError, BufferError):
+        return None
+    if "O" in view.format:
+        view.release()
+        return None
+    return view
+
+
 def _buffer_bytes(value: Any, name: str) -> bytes:
     """The raw bytes (C order) of an object with the buffer protocol, or InvalidTypeError."""
     if isinstance(value, bytes):
         return value
     if isinstance(value, str):
         raise InvalidTypeError(f"{name} must be bytes-like, not str (encode it, or bytes.fromhex a hex hash)")
-    try:
-        view = memoryview(value)
-    except TypeError:
+    view = _data_view(value)
+    if view is None:
         raise InvalidTypeError(f"{name} must be bytes-like (bytes, bytearray, memoryview, array), "
-                               f"got {type(value).__name__}") from None
+                               f"got {type(value).__name__}")
     with view:
         return view.tobytes()
 
@@ -445,16 +459,17 @@ def verifier_proof(value: Any, name: str = "proof") -> Optional[List[bytes]]:
         raise InvalidTypeError(f"{name} must be the proof's hashes: pass {name}.hashes, or call {name}.verify(...)")
     if isinstance(value, (str, bytes)) or value is None:
         raise InvalidTypeError(f"{name} must be a sequence of 32-byte hashes, got {type(value).__name__}")
-    try:
-        view = memoryview(value)
-    except TypeError:
-        view = None
+    view = _data_view(value)
     if view is not None:
         with view:
-            if view.ndim != 2:
-                raise InvalidTypeError(f"{name} as a buffer must be 2-D, one hash per row (an (n, 32) uint8 array), "
-                                       f"got {view.ndim} dimensions")
-            rows, row_len = view.shape[0], view.shape[1] * view.itemsize  # type: ignore[index]
+            if view.ndim == 2:
+                rows, row_len = view.shape[0], view.shape[1] * view.itemsize  # type: ignore[index]
+            elif view.ndim == 1 and view.itemsize > 1:  # one hash per item: an S32 array
+                rows, row_len = view.shape[0], view.itemsize  # type: ignore[index]
+            else:
+                raise InvalidTypeError(f"{name} as a buffer must hold one hash per row (an (n, 32) uint8 array) "
+                                       f"or per item (an S32 array), got {view.ndim} dimensions of "
+                                       f"{view.itemsize}-byte items")
             if row_len != HASH_LEN or rows > MAX_PROOF_LEN:
                 return None
             raw = view.tobytes()
