@@ -418,6 +418,19 @@ def test_proofs_carry_hasher_index_size_and_are_frozen():
             mutate()
     assert proof.hashes == [tree.leaf_hash(0), tree.leaf_hash(2)]
     assert hash(proof) == hash(tree.inclusion_proof(1)) and proof == tree.inclusion_proof(1)
+    for mutate in (lambda: setattr(proof, "hasher", merkle.BLAKE3), lambda: setattr(proof, "extra", 1),
+                   lambda: delattr(proof, "size")):
+        with pytest.raises(AttributeError):
+            mutate()
+    import copy
+    import pickle
+
+    for other in (pickle.loads(pickle.dumps(proof)), copy.deepcopy(proof), copy.copy(proof)):
+        assert other == proof and type(other) is merkle.InclusionProof and other.hasher is merkle.SHA256
+    # A proof built by hand equals the tree's, and carries claims only when given.
+    assert merkle.InclusionProof("sha256", 1, 3, list(proof.hashes)) == proof
+    assert merkle.InclusionProof("sha256", 1, 3, proof.hashes, root=tree.root()) != proof
+    assert repr(proof).startswith("InclusionProof(hasher=ledger_core.merkle.SHA256, index=1, size=3, hashes=[")
     assert proof.verify(tree.leaf_hash(1), tree.root()) and not proof.verify(tree.leaf_hash(0), tree.root())
     cproof = tree.consistency_proof(2, 3)
     assert (cproof.hasher, cproof.size1, cproof.size2, cproof.hashes) == (merkle.SHA256, 2, 3, [tree.leaf_hash(2)])

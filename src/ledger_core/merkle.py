@@ -157,6 +157,8 @@ def from_json(text: Any) -> Any:
 
 def _count(value: Any, name: str) -> int:
     """A non-negative int that fits uint64, or InvalidTypeError / OutOfRangeError naming it."""
+    if type(value) is int and 0 <= value <= _UINT64_MAX:
+        return value
     if isinstance(value, bool):
         raise InvalidTypeError(f"{name} must be an int, got bool")
     try:
@@ -248,7 +250,7 @@ class MerkleTree:
         (default: now). Needs index < size <= self.size (OutOfRangeError otherwise)."""
         index = _count(index, "index")
         size = self.size if size is None else _count(size, "size")
-        return InclusionProof(self._hasher, index, size, self._tree.inclusion_proof(index, size))
+        return InclusionProof._unchecked(self._hasher, index, size, self._tree.inclusion_proof(index, size))
 
     def consistency_proof(self, size1: int, size2: Optional[int] = None) -> ConsistencyProof:
         """RFC 9162 2.1.4.1 proof that the tree of `size2` leaves (default: now) extends
@@ -256,7 +258,7 @@ class MerkleTree:
         the empty tree proves nothing and raises OutOfRangeError."""
         size1 = _count(size1, "size1")
         size2 = self.size if size2 is None else _count(size2, "size2")
-        return ConsistencyProof(self._hasher, size1, size2, self._tree.consistency_proof(size1, size2))
+        return ConsistencyProof._unchecked(self._hasher, size1, size2, self._tree.consistency_proof(size1, size2))
 
     def memory_bytes(self) -> int:
         """Bytes of native memory held by node hashes."""

@@ -677,27 +677,45 @@ def _optional_hash(value: Any, name: str) -> Optional[bytes]:
 
 
 class _Proof:
-    """What the two proof types share: immutability, equality, the hasher hook, JSON."""
+    """What the two proof types share: the six values in private slots behind read-only
+    properties (assigning a field raises AttributeError), equality, hashing, the hasher
+    hook and the JSON codec."""
 
-    __slots__ = ()
+    __slots__ = ("_v_hasher", "_v_first", "_v_second", "_v_hashes", "_v_extra1", "_v_extra2")
     _FIELDS: Tuple[str, ...] = ()
     _EXTRAS: Tuple[str, ...] = ()
     _TYPE = ""
-    _COUNTS: Tuple[str, ...] = ()
+
+    def _set(self, hasher: Hasher, first: int, second: int, hashes: ProofHashes,
+             extra1: Optional[bytes], extra2: Optional[bytes]) -> None:
+        self._v_hasher, self._v_first, self._v_second = hasher, first, second
+        self._v_hashes, self._v_extra1, self._v_extra2 = hashes, extra1, extra2
+
+    @classmethod
+    def _unchecked(cls, hasher: Hasher, first: int, second: int, hashes: List[bytes]) -> Any:
+        """A proof from values already in form (a tree's own output): no validation, no
+        extras. ledger_core.merkle's trees build every proof this way."""
+        proof = object.__new__(cls)
+        proof._set(hasher, first, second, ProofHashes(hashes), None, None)
+        return proof
 
     @classmethod
     def _hasher(cls, hasher: Any) -> Hasher:
         """The hasher object these proofs carry (ledger_core.merkle returns its own)."""
         return BLAKE3 if hasher_name(hasher) == "blake3" else SHA256
 
-    def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+    @property
+    def hasher(self) -> Hasher:
+        """The hasher the proof's hashes were made with."""
+        return self._v_hasher
 
-    def __delattr__(self, key: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
+    @property
+    def hashes(self) -> ProofHashes:
+        """The proof: a read-only list of 32-byte bytes."""
+        return self._v_hashes
 
     def _values(self) -> Tuple[Any, ...]:
-        return tuple(getattr(self, f) for f in self._FIELDS + self._EXTRAS)
+        return (self._v_hasher, self._v_first, self._v_second, self._v_hashes, self._v_extra1, self._v_extra2)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -708,32 +726,32 @@ class _Proof:
         return hash((type(self).__name__,) + self._values())
 
     def __repr__(self) -> str:
-        shown = [f"{f}={getattr(self, f)!r}" for f in self._FIELDS]
-        shown += [f"{f}={getattr(self, f)!r}" for f in self._EXTRAS if getattr(self, f) is not None]
+        values = self._values()
+        shown = [f"{f}={v!r}" for f, v in zip(self._FIELDS, values)]
+        shown += [f"{f}={v!r}" for f, v in zip(self._EXTRAS, values[4:]) if v is not None]
         return f"{type(self).__name__}({', '.join(shown)})"
 
     def __reduce__(self) -> Any:
-        return (_rebuild, (type(self), self._values()))
+        return (type(self), self._values())
 
-    def _json_object(self, extras: Dict[str, Any]) -> Dict[str, Any]:
-        obj: Dict[str, Any] = {"type": self._TYPE, "hasher": getattr(self, "hasher").name}
-        for count in self._COUNTS:
-            value = getattr(self, count)
-            if value >= _JSON_INT_LIMIT:
-                raise OutOfRangeError(f"{count} {value} does not fit the proof JSON (below 2**63)")
-            obj[count] = value
-        obj["hashes"] = [h.hex() for h in getattr(self, "hashes")]
-        for key in self._EXTRAS:
-            value = extras[key] if extras.get(key) is not None else getattr(self, key)
+    def _json_text(self, extra1: Any, extra2: Any, indent: Optional[int]) -> str:
+        obj: Dict[str, Any] = {"type": self._TYPE, "hasher": self._v_hasher.name}
+        for key, count in zip(self._FIELDS[1:3], (self._v_first, self._v_second)):
+            if count >= _JSON_INT_LIMIT:
+                raise OutOfRangeError(f"{key} {count} does not fit the proof JSON (below 2**63)")
+            obj[key] = count
+        obj["hashes"] = [h.hex() for h in self._v_hashes]
+        for key, given, carried in zip(self._EXTRAS, (extra1, extra2), (self._v_extra1, self._v_extra2)):
+            value = carried if given is None else _exact_hash(given, key)
             if value is not None:
-                obj[key] = _exact_hash(value, key).hex()
-        return obj
+                obj[key] = value.hex()
+        return json.dumps(obj, indent=indent)
 
     @classmethod
     def _from_object(cls, obj: Dict[str, Any]) -> Any:
-        values = [cls._hasher(obj["hasher"])] + [obj[c] for c in cls._COUNTS] + [obj["hashes"]]
-        extras = {key: obj.get(key) for key in cls._EXTRAS}
-        return cls(*values, **extras)
+        first, second = cls._FIELDS[1:3]
+        return cls(cls._hasher(obj["hasher"]), obj[first], obj[second], obj["hashes"],  # type: ignore[call-arg]
+                   *(obj.get(key) for key in cls._EXTRAS))
 
     @classmethod
     def from_json(cls, text: Any) -> Any:
@@ -742,49 +760,53 @@ class _Proof:
         return cls._from_object(_decode_json(text, cls._TYPE))
 
 
-def _rebuild(cls: Any, values: Tuple[Any, ...]) -> Any:
-    fields = len(cls._FIELDS)
-    return cls(*values[:fields], **dict(zip(cls._EXTRAS, values[fields:])))
-
-
 class InclusionProof(_Proof):
     """A proof that leaf `index` is in the tree of `size` leaves: ``InclusionProof(hasher,
     index, size, hashes)``. Immutable; ``hashes`` is a read-only list of 32-byte bytes.
     ``leaf_hash`` and ``root`` are optional (a self-contained proof carries them, as claims
     to compare with a signed checkpoint; they do not change what :meth:`verify` checks)."""
 
-    __slots__ = ("hasher", "index", "size", "hashes", "leaf_hash", "root")
+    __slots__ = ()
     _FIELDS = ("hasher", "index", "size", "hashes")
     _EXTRAS = ("leaf_hash", "root")
     _TYPE = "inclusion"
-    _COUNTS = ("index", "size")
-    hasher: Hasher
-    index: int
-    size: int
-    hashes: ProofHashes
-    leaf_hash: Optional[bytes]
-    root: Optional[bytes]
 
     def __init__(self, hasher: Any, index: int, size: int, hashes: Any,
                  leaf_hash: Any = None, root: Any = None) -> None:
-        for key, value in (("hasher", self._hasher(hasher)), ("index", _argument_count(index, "index")),
-                           ("size", _argument_count(size, "size")), ("hashes", _argument_hashes(hashes)),
-                           ("leaf_hash", _optional_hash(leaf_hash, "leaf_hash")),
-                           ("root", _optional_hash(root, "root"))):
-            object.__setattr__(self, key, value)
+        self._set(self._hasher(hasher), _argument_count(index, "index"), _argument_count(size, "size"),
+                  _argument_hashes(hashes), _optional_hash(leaf_hash, "leaf_hash"), _optional_hash(root, "root"))
+
+    @property
+    def index(self) -> int:
+        """The leaf proven."""
+        return self._v_first
+
+    @property
+    def size(self) -> int:
+        """The tree size the proof is for."""
+        return self._v_second
+
+    @property
+    def leaf_hash(self) -> Optional[bytes]:
+        """The leaf hash the proof carries (a claim), or None."""
+        return self._v_extra1
+
+    @property
+    def root(self) -> Optional[bytes]:
+        """The root at `size` the proof carries (a claim), or None."""
+        return self._v_extra2
 
     def verify(self, leaf_hash: Any, root: Any) -> bool:
         """True when this proof shows `leaf_hash` at `index` in the tree whose root at `size`
         is `root` (as :func:`verify_inclusion`)."""
-        return self._verify_inclusion(self.hasher, self.index, self.size, leaf_hash, self.hashes, root)
+        return self._verify_inclusion(self._v_hasher, self._v_first, self._v_second, leaf_hash, self._v_hashes, root)
 
     _verify_inclusion = staticmethod(verify_inclusion)
 
     def to_json(self, *, leaf_hash: Any = None, root: Any = None, indent: Optional[int] = None) -> str:
         """The proof JSON of docs/FORMAT.md. `leaf_hash` and `root` (default: the ones this
         proof carries, if any) make it self-contained. OutOfRangeError for a size >= 2^63."""
-        obj = self._json_object({"leaf_hash": leaf_hash, "root": root})
-        return json.dumps(obj, indent=indent)
+        return self._json_text(leaf_hash, root, indent)
 
 
 class ConsistencyProof(_Proof):
@@ -793,37 +815,47 @@ class ConsistencyProof(_Proof):
     list of 32-byte bytes; ``root1`` and ``root2`` are optional claims (see
     :class:`InclusionProof`)."""
 
-    __slots__ = ("hasher", "size1", "size2", "hashes", "root1", "root2")
+    __slots__ = ()
     _FIELDS = ("hasher", "size1", "size2", "hashes")
     _EXTRAS = ("root1", "root2")
     _TYPE = "consistency"
-    _COUNTS = ("size1", "size2")
-    hasher: Hasher
-    size1: int
-    size2: int
-    hashes: ProofHashes
-    root1: Optional[bytes]
-    root2: Optional[bytes]
 
     def __init__(self, hasher: Any, size1: int, size2: int, hashes: Any,
                  root1: Any = None, root2: Any = None) -> None:
-        for key, value in (("hasher", self._hasher(hasher)), ("size1", _argument_count(size1, "size1")),
-                           ("size2", _argument_count(size2, "size2")), ("hashes", _argument_hashes(hashes)),
-                           ("root1", _optional_hash(root1, "root1")), ("root2", _optional_hash(root2, "root2"))):
-            object.__setattr__(self, key, value)
+        self._set(self._hasher(hasher), _argument_count(size1, "size1"), _argument_count(size2, "size2"),
+                  _argument_hashes(hashes), _optional_hash(root1, "root1"), _optional_hash(root2, "root2"))
+
+    @property
+    def size1(self) -> int:
+        """The older tree size."""
+        return self._v_first
+
+    @property
+    def size2(self) -> int:
+        """The newer tree size."""
+        return self._v_second
+
+    @property
+    def root1(self) -> Optional[bytes]:
+        """The root at `size1` the proof carries (a claim), or None."""
+        return self._v_extra1
+
+    @property
+    def root2(self) -> Optional[bytes]:
+        """The root at `size2` the proof carries (a claim), or None."""
+        return self._v_extra2
 
     def verify(self, root1: Any, root2: Any) -> bool:
         """True when this proof shows the tree with root `root2` at `size2` extends the tree
         with root `root1` at `size1` (as :func:`verify_consistency`)."""
-        return self._verify_consistency(self.hasher, self.size1, self.size2, self.hashes, root1, root2)
+        return self._verify_consistency(self._v_hasher, self._v_first, self._v_second, self._v_hashes, root1, root2)
 
     _verify_consistency = staticmethod(verify_consistency)
 
     def to_json(self, *, root1: Any = None, root2: Any = None, indent: Optional[int] = None) -> str:
         """The proof JSON of docs/FORMAT.md; `root1` and `root2` (default: the carried ones)
         make it self-contained. OutOfRangeError for a size >= 2^63."""
-        obj = self._json_object({"root1": root1, "root2": root2})
-        return json.dumps(obj, indent=indent)
+        return self._json_text(root1, root2, indent)
 
 
 _KEYS = {
