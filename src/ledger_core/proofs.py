@@ -20,13 +20,13 @@ The verifiers follow RFC 9162 2.1.3.2 and 2.1.4.2 in transparency-dev's form: a 
 splits into an inner part (below the point where the paths to the two ends of the range
 part) and a border part (the right border of the tree), and three chain helpers walk them::
 
-              root                 inclusion of leaf 2 in a tree of 6 leaves:
-            /      \\                 inner  = bit length of (2 XOR 5) = 3 levels,
-          k          l             border = ones in (2 >> 3) = 0 hashes;
-        /   \\      /  \\            consistency 4 -> 6: the old root is the seed,
-       g     h    i   (e5)          inner levels are those of leaf 3 -> 5 above the
-      / \\   / \\  / \\               old tree's complete subtree.
-     0   1 2  3 4  5
+              root            inclusion of leaf 2 in the tree of 6 leaves:
+            /      \\          inner  = bit length of (2 XOR 5) = 3 levels: 3, g, l
+          k          l        border = ones in (2 >> 3) = 0 hashes
+        /   \\      /   \\      consistency 4 -> 6: the old tree is the complete k,
+       g     h    4     5     so k is the seed and the proof is [l]; the old root
+      / \\   / \\               is rebuilt with the left siblings only
+     0   1 2   3              (_chain_inner_right), the new one with all of them.
 
 This module is also where ledger_core defines, once, which Python values a verifier
 accepts (``ledger_core.merkle`` imports the same functions):
