@@ -489,6 +489,19 @@ def test_format_md_worked_examples():
         assert proofs.verify_consistency(suite, 2, 3, expected["consistency(2, 3)"], tree.root(2), root)
     assert not documented, f"undocumented-by-test examples: {sorted(documented)}"
 
+    tree = MerkleTree("blake3")
+    tree.extend([b"a", b"b", b"c"])
+    documented_json = fenced_block(text, "proof-json-examples").splitlines()
+    assert documented_json == [
+        tree.inclusion_proof(0).to_json(leaf_hash=tree.leaf_hash(0), root=tree.root()),
+        tree.consistency_proof(2).to_json(root1=tree.root(2), root2=tree.root()),
+        tree.inclusion_proof(2).to_json(),
+    ]
+    for line in documented_json:
+        assert proofs.from_json(line).to_json() == line == merkle.from_json(line).to_json()
+    assert proofs.from_json(documented_json[0]).verify(ref_leaf("blake3", b"a"), tree.root())
+    assert proofs.from_json(documented_json[1]).verify(tree.root(2), tree.root())
+
     from ledger_core import checkpoint
 
     note = fenced_block(text, "checkpoint-example")
