@@ -337,17 +337,14 @@ BAD_CONSISTENCY_JSON = [
 ]
 
 
-@pytest.mark.parametrize("text, named, why", BAD_JSON, ids=[b[2] for b in BAD_JSON])
-def test_strict_inclusion_json_parsing(text, named, why):
-    for parse in (proofs.InclusionProof.from_json, merkle.InclusionProof.from_json):
-        with pytest.raises(MalformedInputError) as excinfo:
-            parse(text)
-        assert named in str(excinfo.value), (why, str(excinfo.value))
+STRICT_CASES = [(kind, *case) for kind, table in (("inclusion", BAD_JSON), ("consistency", BAD_CONSISTENCY_JSON))
+                for case in table]
 
 
-@pytest.mark.parametrize("text, named, why", BAD_CONSISTENCY_JSON, ids=[b[2] for b in BAD_CONSISTENCY_JSON])
-def test_strict_consistency_json_parsing(text, named, why):
-    for parse in (proofs.ConsistencyProof.from_json, merkle.ConsistencyProof.from_json):
+@pytest.mark.parametrize("kind, text, named, why", STRICT_CASES, ids=[f"{c[0]}: {c[3]}" for c in STRICT_CASES])
+def test_strict_json_parsing(kind, text, named, why):
+    name = kind.capitalize() + "Proof"
+    for parse in (getattr(proofs, name).from_json, getattr(merkle, name).from_json):
         with pytest.raises(MalformedInputError) as excinfo:
             parse(text)
         assert named in str(excinfo.value), (why, str(excinfo.value))

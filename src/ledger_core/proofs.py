@@ -676,6 +676,11 @@ def _optional_hash(value: Any, name: str) -> Optional[bytes]:
     return None if value is None else _exact_hash(value, name)
 
 
+def _field(slot: str, doc: str) -> Any:
+    """A read-only property over one of _Proof's private slots."""
+    return property(operator.attrgetter(slot), doc=doc)
+
+
 class _Proof:
     """What the two proof types share: the six values in private slots behind read-only
     properties (assigning a field raises AttributeError), equality, hashing, the hasher
@@ -704,15 +709,14 @@ class _Proof:
         """The hasher object these proofs carry (ledger_core.merkle returns its own)."""
         return BLAKE3 if hasher_name(hasher) == "blake3" else SHA256
 
-    @property
-    def hasher(self) -> Hasher:
-        """The hasher the proof's hashes were made with."""
-        return self._v_hasher
+    hasher: Hasher = _field("_v_hasher", "The hasher the proof's hashes were made with.")
+    hashes: ProofHashes = _field("_v_hashes", "The proof: a read-only list of 32-byte bytes.")
 
-    @property
-    def hashes(self) -> ProofHashes:
-        """The proof: a read-only list of 32-byte bytes."""
-        return self._v_hashes
+    def _check_and_set(self, hasher: Any, first: Any, second: Any, hashes: Any, extra1: Any, extra2: Any) -> None:
+        """Validate constructor arguments (errors name the class's own field names) and set them."""
+        names = self._FIELDS + self._EXTRAS
+        self._set(self._hasher(hasher), _argument_count(first, names[1]), _argument_count(second, names[2]),
+                  _argument_hashes(hashes), _optional_hash(extra1, names[4]), _optional_hash(extra2, names[5]))
 
     def _values(self) -> Tuple[Any, ...]:
         return (self._v_hasher, self._v_first, self._v_second, self._v_hashes, self._v_extra1, self._v_extra2)
@@ -771,30 +775,14 @@ class InclusionProof(_Proof):
     _EXTRAS = ("leaf_hash", "root")
     _TYPE = "inclusion"
 
+    index: int = _field("_v_first", "The leaf proven.")
+    size: int = _field("_v_second", "The tree size the proof is for.")
+    leaf_hash: Optional[bytes] = _field("_v_extra1", "The leaf hash the proof carries (a claim), or None.")
+    root: Optional[bytes] = _field("_v_extra2", "The root at `size` the proof carries (a claim), or None.")
+
     def __init__(self, hasher: Any, index: int, size: int, hashes: Any,
                  leaf_hash: Any = None, root: Any = None) -> None:
-        self._set(self._hasher(hasher), _argument_count(index, "index"), _argument_count(size, "size"),
-                  _argument_hashes(hashes), _optional_hash(leaf_hash, "leaf_hash"), _optional_hash(root, "root"))
-
-    @property
-    def index(self) -> int:
-        """The leaf proven."""
-        return self._v_first
-
-    @property
-    def size(self) -> int:
-        """The tree size the proof is for."""
-        return self._v_second
-
-    @property
-    def leaf_hash(self) -> Optional[bytes]:
-        """The leaf hash the proof carries (a claim), or None."""
-        return self._v_extra1
-
-    @property
-    def root(self) -> Optional[bytes]:
-        """The root at `size` the proof carries (a claim), or None."""
-        return self._v_extra2
+        self._check_and_set(hasher, index, size, hashes, leaf_hash, root)
 
     def verify(self, leaf_hash: Any, root: Any) -> bool:
         """True when this proof shows `leaf_hash` at `index` in the tree whose root at `size`
@@ -820,30 +808,14 @@ class ConsistencyProof(_Proof):
     _EXTRAS = ("root1", "root2")
     _TYPE = "consistency"
 
+    size1: int = _field("_v_first", "The older tree size.")
+    size2: int = _field("_v_second", "The newer tree size.")
+    root1: Optional[bytes] = _field("_v_extra1", "The root at `size1` the proof carries (a claim), or None.")
+    root2: Optional[bytes] = _field("_v_extra2", "The root at `size2` the proof carries (a claim), or None.")
+
     def __init__(self, hasher: Any, size1: int, size2: int, hashes: Any,
                  root1: Any = None, root2: Any = None) -> None:
-        self._set(self._hasher(hasher), _argument_count(size1, "size1"), _argument_count(size2, "size2"),
-                  _argument_hashes(hashes), _optional_hash(root1, "root1"), _optional_hash(root2, "root2"))
-
-    @property
-    def size1(self) -> int:
-        """The older tree size."""
-        return self._v_first
-
-    @property
-    def size2(self) -> int:
-        """The newer tree size."""
-        return self._v_second
-
-    @property
-    def root1(self) -> Optional[bytes]:
-        """The root at `size1` the proof carries (a claim), or None."""
-        return self._v_extra1
-
-    @property
-    def root2(self) -> Optional[bytes]:
-        """The root at `size2` the proof carries (a claim), or None."""
-        return self._v_extra2
+        self._check_and_set(hasher, size1, size2, hashes, root1, root2)
 
     def verify(self, root1: Any, root2: Any) -> bool:
         """True when this proof shows the tree with root `root2` at `size2` extends the tree
