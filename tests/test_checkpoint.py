@@ -11,7 +11,7 @@ from nacl.signing import SigningKey
 
 from ledger_core import checkpoint, merkle
 from ledger_core.checkpoint import Checkpoint, SignatureError
-from ledger_core.errors import MalformedInputError
+from ledger_core.errors import InvalidArgumentError, InvalidTypeError, LedgerError, MalformedInputError
 
 from conftest import load_vectors
 
@@ -154,13 +154,22 @@ def test_malformed_notes():
 
 def test_invalid_checkpoints_cannot_be_made():
     for args in [("", 1, bytes(32)), ("a\nb", 1, bytes(32)), (ORIGIN, -1, bytes(32)), (ORIGIN, 1, bytes(31)),
-                 (ORIGIN, True, bytes(32))]:
+                 ("bad \ud800 origin", 1, bytes(32)), (ORIGIN, 1, bytes(32), ("",))]:
         with pytest.raises(MalformedInputError):
+            Checkpoint(*args)
+    for args, named in [((ORIGIN, True, bytes(32)), "size"), ((None, 1, bytes(32)), "origin"),
+                        ((ORIGIN, "1", bytes(32)), "size"), ((ORIGIN, 1, "root" * 8), "root"),
+                        ((ORIGIN, 1, bytes(32), "ext"), "extensions"), ((ORIGIN, 1, bytes(32), (1,)), "extensions[0]")]:
+        with pytest.raises(InvalidTypeError, match=named.replace("[", r"\[")):
             Checkpoint(*args)
     with pytest.raises(MalformedInputError):
         checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)), SEED, name="has space")
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidArgumentError, match="signing_key"):
         checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)), b"short")
+    with pytest.raises(InvalidTypeError, match="signing_key"):
+        checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)), "0" * 32)
+    with pytest.raises(InvalidTypeError, match="checkpoint"):
+        checkpoint.sign(Checkpoint(ORIGIN, 1, bytes(32)).to_text(), SEED)
 
 
 def test_signature_verification_goes_through_one_function(monkeypatch):
@@ -188,9 +197,10 @@ def test_proofs_against_a_signed_checkpoint(suite):
     new_note = checkpoint.sign(Checkpoint(ORIGIN, tree.size, tree.root()), SEED)
     old = checkpoint.verify(old_note, public(SEED), ORIGIN)
     new = checkpoint.verify(new_note, public(SEED), ORIGIN)
-    leaf = merkle.leaf_hash(suite, b"invoice 42")
-    assert merkle.verify_inclusion(suite, leaf, 42, new.size, tree.inclusion_proof(42, new.size), new.root)
-    assert merkle.verify_consistency(suite, old.size, new.size, old.root, new.root, tree.consistency_proof(old.size))
+    leaf = tree.hasher.hash_leaf(b"invoice 42")
+    assert tree.inclusion_proof(42, new.size).verify(leaf, new.root)
+    assert merkle.verify_inclusion(suite, 42, new.size, leaf, tree.inclusion_proof(42, new.size).hashes, new.root)
+    assert tree.consistency_proof(old.size, new.size).verify(old.root, new.root)
 
 
 def test_ledger_core_signing_key_signs_and_non_canonical_s_is_rejected():
@@ -210,3 +220,79 @@ def test_ledger_core_signing_key_signs_and_non_canonical_s_is_rejected():
     forged_note = text + "\n\n" + f"\u2014 {name} {base64.b64encode(forged).decode()}\n"
     with pytest.raises(SignatureError):
         checkpoint.verify(forged_note, key.public_key, ORIGIN)
+
+
+# --- issue 12 item 8: every bad argument is a LedgerError naming it ----------------------
+
+
+def test_verify_with_a_lone_surrogate_is_malformed_not_unicode_encode_error():
+    note = make_note()
+    key = public(SEED)
+    for bad in (note.replace(ORIGIN + "\n", "example.com/\udc80\n", 1), note + "\ud800"):
+        with pytest.raises(MalformedInputError, match="note"):
+            checkpoint.verify(bad, key, ORIGIN)
+    with pytest.raises(MalformedInputError, match="name"):
+        checkpoint.verify(note, key, "example.com/\ud800")
+    with pytest.raises(MalformedInputError, match="origin"):
+        checkpoint.verify(note, key, ORIGIN, origin="\ud800")
+
+
+def test_verify_with_public_key_none_or_a_32_character_str_raises_invalid_type():
+    note = make_note()
+    for bad in (None, "k" * 32, public(SEED).hex()[:32], 7):
+        with pytest.raises(InvalidTypeError, match="public_key"):
+            checkpoint.verify(note, bad, ORIGIN)
+    with pytest.raises(InvalidArgumentError, match="public_key"):
+        checkpoint.verify(note, public(SEED)[:31], ORIGIN)
+    # Any bytes-like form of the key works.
+    assert checkpoint.verify(note, bytearray(public(SEED)), ORIGIN).size == 3
+    assert checkpoint.verify(note, memoryview(public(SEED)), ORIGIN).size == 3
+
+
+def test_from_text_with_a_5000_digit_size_is_malformed_not_the_digit_limit_error():
+    root = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(MalformedInputError, match="size"):
+        Checkpoint.from_text("origin\n" + "9" * 5000 + "\n" + root + "\n")
+    with pytest.raises(MalformedInputError, match="size"):
+        Checkpoint.from_text("origin\n" + "1" * 21 + "\n" + root + "\n")
+    assert Checkpoint.from_text(f"origin\n{2**64 - 1}\n{root}\n").size == 2**64 - 1
+
+
+def test_parse_verifier_key_none_raises_invalid_type_not_attribute_error():
+    for bad in (None, b"name+00000000+AAAA", 5):
+        with pytest.raises(InvalidTypeError, match="vkey"):
+            checkpoint.parse_verifier_key(bad)
+    for bad in ("no plus signs", "a+zz+AAAA", "a+00000000+!!!!", "\ud800+00000000+AAAA",
+                "name+" + TESSERA["verifier_key_vkey"].split("+", 1)[1]):
+        with pytest.raises(MalformedInputError, match="vkey"):
+            checkpoint.parse_verifier_key(bad)
+
+
+def test_other_wrong_types_are_ledger_errors_naming_the_argument():
+    note = make_note()
+    for call, named in [
+        (lambda: checkpoint.verify(None, public(SEED), ORIGIN), "note"),
+        (lambda: checkpoint.verify(5, public(SEED), ORIGIN), "note"),
+        (lambda: checkpoint.verify(note, public(SEED), None), "name"),
+        (lambda: checkpoint.verify(note, public(SEED), ORIGIN, origin=3), "origin"),
+        (lambda: Checkpoint.from_text(None), "text"),
+        (lambda: Checkpoint.from_text(b"origin\n"), "text"),
+        (lambda: checkpoint.key_id(None, public(SEED)), "name"),
+        (lambda: checkpoint.key_id(ORIGIN, None), "public_key"),
+        (lambda: checkpoint.verifier_key(ORIGIN, "k" * 32), "public_key"),
+        (lambda: checkpoint.public_key_of(None), "signing_key"),
+    ]:
+        with pytest.raises(InvalidTypeError, match=named) as info:
+            call()
+        assert isinstance(info.value, LedgerError) and isinstance(info.value, TypeError)
+
+
+def test_parse_verifier_key_with_whitespace_or_uppercase_in_the_key_id_is_malformed():
+    """bytes.fromhex skipped a carriage return inside the key ID (found by the fuzzer)."""
+    name, key_id_hex, key = TESSERA["verifier_key_vkey"].split("+", 2)
+    for bad_id in ("\r" + key_id_hex, key_id_hex[:4] + " " + key_id_hex[4:], key_id_hex.upper(), key_id_hex + "00"):
+        if bad_id == key_id_hex:
+            continue
+        with pytest.raises(MalformedInputError, match="vkey"):
+            checkpoint.parse_verifier_key(f"{name}+{bad_id}+{key}")
+    assert checkpoint.parse_verifier_key(f"{name}+{key_id_hex}+{key}")[0] == name

@@ -21,7 +21,8 @@ def test_readme_example_runs_and_every_check_is_true():
     assert log.size == 2 and namespace["first"] == 0
     from ledger_core import checkpoint, merkle
 
-    assert merkle.verify_inclusion("blake3", log.leaf_hash(0), 0, log.size, namespace["proof"], namespace["root"])
+    assert namespace["proof"].verify(log.leaf_hash(0), namespace["root"])
+    assert merkle.verify_inclusion("blake3", 0, log.size, log.leaf_hash(0), namespace["proof"].hashes, namespace["root"])
     assert checkpoint.verify(namespace["note"], namespace["key"].public_key, "example.com/log").root == namespace["root"]
 
 

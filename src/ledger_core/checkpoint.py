@@ -31,7 +31,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, List, Optional, Tuple, Union
 
-from ledger_core.errors import MalformedInputError, SignatureError
+from ledger_core.errors import InvalidArgumentError, InvalidTypeError, MalformedInputError, SignatureError
 
 ROOT_LEN = 32
 PUBLIC_KEY_LEN = 32
@@ -43,6 +43,37 @@ MAX_SIGNATURES = 64
 
 _EM_DASH = "\u2014"
 _UINT64_MAX = (1 << 64) - 1
+_SIZE_DIGITS_MAX = 20
+"""Digits of the largest size, 2^64 - 1: longer size lines are refused before int() (whose
+own digit limit would raise a plain ValueError)."""
+
+
+def _text(value: Any, name: str) -> str:
+    """A str argument that UTF-8 can encode (a lone surrogate cannot): InvalidTypeError for
+    another type, MalformedInputError naming it for unencodable text."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(f"{name} must be a str, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise MalformedInputError(f"{name} is not valid Unicode text (a lone surrogate at {exc.start})") from None
+    return value
+
+
+def _public_key(value: Any, name: str = "public_key") -> bytes:
+    """A 32-byte Ed25519 public key given as bytes-like; a str (even 32 characters) is a
+    wrong type: verifier key strings go through parse_verifier_key."""
+    if isinstance(value, str):
+        raise InvalidTypeError(f"{name} must be {PUBLIC_KEY_LEN} bytes, not str "
+                               "(parse a verifier key string with parse_verifier_key)")
+    try:
+        with memoryview(value) as view:
+            raw = view.tobytes()
+    except TypeError:
+        raise InvalidTypeError(f"{name} must be {PUBLIC_KEY_LEN} bytes, got {type(value).__name__}") from None
+    if len(raw) != PUBLIC_KEY_LEN:
+        raise InvalidArgumentError(f"{name} must be {PUBLIC_KEY_LEN} bytes (an Ed25519 public key), got {len(raw)}")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -56,19 +87,25 @@ class Checkpoint:
     extensions: Tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if not isinstance(self.origin, str) or not self.origin or "\n" in self.origin:
+        if not _text(self.origin, "origin") or "\n" in self.origin:
             raise MalformedInputError("checkpoint origin must be a non-empty single line")
         if _has_control(self.origin):
             raise MalformedInputError("checkpoint origin must not contain control characters")
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or not 0 <= self.size <= _UINT64_MAX:
+        if isinstance(self.size, bool) or not isinstance(self.size, int):
+            raise InvalidTypeError(f"checkpoint size must be an int, got {type(self.size).__name__}")
+        if not 0 <= self.size <= _UINT64_MAX:
             raise MalformedInputError(f"checkpoint size must be an int in [0, 2**64), got {self.size!r}")
-        if not isinstance(self.root, (bytes, bytearray)) or len(self.root) != ROOT_LEN:
-            raise MalformedInputError(f"checkpoint root must be {ROOT_LEN} bytes")
+        if not isinstance(self.root, (bytes, bytearray, memoryview)):
+            raise InvalidTypeError(f"checkpoint root must be {ROOT_LEN} bytes, got {type(self.root).__name__}")
+        if len(bytes(self.root)) != ROOT_LEN:
+            raise MalformedInputError(f"checkpoint root must be {ROOT_LEN} bytes, got {len(bytes(self.root))}")
         object.__setattr__(self, "root", bytes(self.root))
+        if isinstance(self.extensions, (str, bytes)) or not isinstance(self.extensions, (tuple, list)):
+            raise InvalidTypeError(f"checkpoint extensions must be a tuple of str lines, got {type(self.extensions).__name__}")
         object.__setattr__(self, "extensions", tuple(self.extensions))
-        for line in self.extensions:
-            if not isinstance(line, str) or not line or "\n" in line or _has_control(line):
-                raise MalformedInputError("checkpoint extension lines must be non-empty single lines")
+        for i, line in enumerate(self.extensions):
+            if not _text(line, f"extensions[{i}]") or "\n" in line or _has_control(line):
+                raise MalformedInputError(f"checkpoint extensions[{i}] must be a non-empty single line")
 
     def to_text(self) -> str:
         """The note text: origin, size, base64 root, extension lines, each ending in \\n."""
@@ -79,14 +116,16 @@ class Checkpoint:
     def from_text(cls, text: str) -> "Checkpoint":
         """Parse a note text (not a signed note: see :func:`verify`). Strict: decimal size
         without leading zeros, canonical base64 of exactly 32 bytes, non-empty lines."""
-        if not text.endswith("\n"):
+        if not _text(text, "text").endswith("\n"):
             raise MalformedInputError("checkpoint text must end with a newline")
         lines = text[:-1].split("\n")
         if len(lines) < 3:
             raise MalformedInputError("checkpoint text needs origin, size and root lines")
         origin, size_text, root_text, *extensions = lines
         if not size_text.isascii() or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
-            raise MalformedInputError(f"checkpoint size {size_text!r} is not a decimal without leading zeros")
+            raise MalformedInputError(f"checkpoint size {size_text[:30]!r} is not a decimal without leading zeros")
+        if len(size_text) > _SIZE_DIGITS_MAX:
+            raise MalformedInputError(f"checkpoint size has {len(size_text)} digits; a size is below 2**64")
         size = int(size_text)
         try:
             root = base64.b64decode(root_text.encode("ascii"), validate=True)
@@ -102,7 +141,7 @@ def _has_control(text: str) -> bool:
 
 
 def _check_key_name(name: str) -> None:
-    if not isinstance(name, str) or not name or any(ch.isspace() for ch in name) or "+" in name:
+    if not _text(name, "name") or any(ch.isspace() for ch in name) or "+" in name:
         raise MalformedInputError(f"key name {name!r} must be non-empty, without spaces or '+'")
     if _has_control(name):
         raise MalformedInputError("key name must not contain control characters")
@@ -111,35 +150,44 @@ def _check_key_name(name: str) -> None:
 def key_id(name: str, public_key: bytes) -> bytes:
     """The 4-byte key ID of an Ed25519 note key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
     _check_key_name(name)
-    if len(public_key) != PUBLIC_KEY_LEN:
-        raise MalformedInputError(f"an Ed25519 public key is {PUBLIC_KEY_LEN} bytes, got {len(public_key)}")
-    material = name.encode("utf-8") + b"\n" + bytes([SIGNATURE_TYPE_ED25519]) + bytes(public_key)
+    public_key = _public_key(public_key)
+    material = name.encode("utf-8") + b"\n" + bytes([SIGNATURE_TYPE_ED25519]) + public_key
     return hashlib.sha256(material).digest()[:KEY_ID_LEN]
 
 
 def verifier_key(name: str, public_key: bytes) -> str:
     """The note verifier key string: ``<name>+<hex key ID>+<base64(0x01 || key)>``."""
     kid = key_id(name, public_key)
-    encoded = base64.b64encode(bytes([SIGNATURE_TYPE_ED25519]) + bytes(public_key)).decode("ascii")
+    encoded = base64.b64encode(bytes([SIGNATURE_TYPE_ED25519]) + _public_key(public_key)).decode("ascii")
     return f"{name}+{kid.hex()}+{encoded}"
 
 
 def parse_verifier_key(vkey: str) -> Tuple[str, bytes]:
     """(name, public key) of a verifier key string; checks its type byte and key ID."""
-    parts = vkey.split("+", 2)
+    parts = _text(vkey, "vkey").split("+", 2)
     if len(parts) != 3:
-        raise MalformedInputError("a verifier key is <name>+<key ID hex>+<base64 key>")
+        raise MalformedInputError("vkey must be <name>+<key ID hex>+<base64 key>")
     name, kid_hex, key_b64 = parts
+    # bytes.fromhex skips whitespace and takes uppercase: the key ID is exactly 8 lowercase
+    # hex digits, and the key the canonical base64 of its 33 bytes.
+    if len(kid_hex) != 2 * KEY_ID_LEN or not set(kid_hex) <= set("0123456789abcdef"):
+        raise MalformedInputError(f"vkey's key ID must be {2 * KEY_ID_LEN} lowercase hex digits")
     try:
         kid = bytes.fromhex(kid_hex)
         raw = base64.b64decode(key_b64.encode("ascii"), validate=True)
     except (ValueError, binascii.Error):
-        raise MalformedInputError("verifier key has a bad key ID or base64 key") from None
+        raise MalformedInputError("vkey has a bad key ID or base64 key") from None
     if len(kid) != KEY_ID_LEN or len(raw) != 1 + PUBLIC_KEY_LEN or raw[0] != SIGNATURE_TYPE_ED25519:
-        raise MalformedInputError("verifier key is not an Ed25519 note key")
+        raise MalformedInputError("vkey is not an Ed25519 note key")
+    if base64.b64encode(raw).decode("ascii") != key_b64:
+        raise MalformedInputError("vkey's key must be canonical base64")
     public_key = raw[1:]
+    try:
+        _check_key_name(name)
+    except MalformedInputError as exc:
+        raise MalformedInputError(f"vkey's {exc}") from None
     if key_id(name, public_key) != kid:
-        raise MalformedInputError("verifier key's key ID does not match its name and key")
+        raise MalformedInputError("vkey's key ID does not match its name and key")
     return name, public_key
 
 
@@ -152,15 +200,20 @@ def _signing_key(key: Any) -> Any:
         return key._key
     if isinstance(key, NaclSigningKey):
         return key
-    if isinstance(key, (bytes, bytearray)) and len(key) == 32:
+    if isinstance(key, (bytes, bytearray)):
+        if len(key) != 32:
+            raise InvalidArgumentError(f"signing_key as a seed must be 32 bytes, got {len(key)}")
         return NaclSigningKey(bytes(key))
-    raise TypeError("signing_key must be a ledger_core.ed25519.SigningKey, a nacl.signing.SigningKey or a 32-byte seed")
+    raise InvalidTypeError("signing_key must be a ledger_core.ed25519.SigningKey, a nacl.signing.SigningKey "
+                           f"or a 32-byte seed, got {type(key).__name__}")
 
 
 def sign(checkpoint: Checkpoint, signing_key: Any, name: Optional[str] = None) -> str:
     """The signed note of `checkpoint`, signed with Ed25519 by `signing_key` (a
     nacl.signing.SigningKey or its 32-byte seed) under key `name` (default: the origin,
     as C2SP recommends)."""
+    if not isinstance(checkpoint, Checkpoint):
+        raise InvalidTypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
     name = checkpoint.origin if name is None else name
     _check_key_name(name)
     key = _signing_key(signing_key)
@@ -192,9 +245,10 @@ def _split_note(note: Union[str, bytes]) -> Tuple[str, List[Tuple[str, bytes]]]:
         try:
             note = bytes(note).decode("utf-8")
         except UnicodeDecodeError:
-            raise MalformedInputError("a signed note must be UTF-8") from None
+            raise MalformedInputError("note must be UTF-8") from None
     if not isinstance(note, str):
-        raise TypeError("note must be str or bytes")
+        raise InvalidTypeError(f"note must be a str or UTF-8 bytes, got {type(note).__name__}")
+    _text(note, "note")
     if _has_control(note):
         raise MalformedInputError("a signed note must not contain control characters other than newline")
     split = note.rfind("\n\n")
@@ -231,6 +285,9 @@ def verify(note: Union[str, bytes], public_key: bytes, name: str, origin: Option
     key's signatures fails; both are ValueErrors.
     """
     kid = key_id(name, public_key)
+    public_key = _public_key(public_key)
+    if origin is not None:
+        _text(origin, "origin")
     text, signatures = _split_note(note)
     message = text.encode("utf-8")
     verified = False

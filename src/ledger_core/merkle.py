@@ -1,183 +1,198 @@
-"""The verifiable Merkle log: an append-only RFC 9162 tree, its proofs and verifiers.
+"""The verifiable Merkle log: an append-only RFC 9162 tree, its hashers, typed proofs and
+native verifiers.
 
-Two hash suites share the RFC 9162 tree shape (docs/FORMAT.md is normative):
+Two hashers share the RFC 9162 tree shape (docs/FORMAT.md is normative):
 
-* ``"blake3"`` (the default): leaf(d) = BLAKE3-keyed(K_LEAF, d), node(l, r) =
-  BLAKE3-keyed(K_NODE, l || r), empty tree = BLAKE3-keyed(K_NODE, ""), with the keys
-  derived by BLAKE3 derive_key from fixed context strings;
-* ``"sha256"``: RFC 9162 exactly (leaf = SHA-256(0x00 || d), node = SHA-256(0x01 || l || r)),
-  so its proofs check with the transparency-dev tools.
+* :data:`BLAKE3` (``"blake3"``, the default): leaf(d) = BLAKE3-keyed(K_LEAF, d),
+  node(l, r) = BLAKE3-keyed(K_NODE, l || r), empty tree = BLAKE3-keyed(K_NODE, ""), with
+  the keys derived by BLAKE3 derive_key from fixed context strings;
+* :data:`SHA256` (``"sha256"``): RFC 9162 exactly (leaf = SHA-256(0x00 || d), node =
+  SHA-256(0x01 || l || r)), so its proofs check with the transparency-dev tools.
 
-:class:`MerkleTree` keeps every complete subtree hash once (about two hashes, 64 bytes,
-per leaf) in native memory and answers roots, inclusion proofs and consistency proofs
-at the current size and at every past size. The verifiers here run in native code;
-:mod:`ledger_core.proofs` has the same verifiers in pure Python for auditors.
+Every function takes a hasher object or its name. :class:`MerkleTree` keeps every
+complete subtree hash once (about two hashes, 64 bytes, per leaf) in native memory and
+answers roots, :class:`InclusionProof` and :class:`ConsistencyProof` at the current size
+and at every past size. The verifiers here run in native code; :mod:`ledger_core.proofs`
+has the same verifiers, the same proof types and their JSON in pure Python, and defines
+the input forms both accept.
 
-Sizes and indexes out of range raise :class:`~ledger_core.errors.OutOfRangeError` (a
-``ValueError``); a malformed proof never raises, it verifies ``False``.
+Verdicts: ``verify_*`` answer ``False`` for bad content (a hash, root or proof element of
+the wrong length, a wrong count, an index or size out of range) and raise for a
+programming error (a wrong type: InvalidTypeError; an unknown hasher:
+InvalidArgumentError). A tree's sizes and indexes out of range raise OutOfRangeError.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, Optional
 
-import numpy as np
-
-from ledger_core import _native
+from ledger_core import _native, proofs
 from ledger_core._buffers import as_bytes, as_items, as_rows, resolve_threads
-from ledger_core.errors import InvalidArgumentError, OutOfRangeError
+from ledger_core.errors import InvalidArgumentError, InvalidTypeError, OutOfRangeError
+from ledger_core.proofs import HASHER_NAMES, ProofHashes
 
 HASH_LEN: int = _native.MERKLE_HASH_LEN
 """Bytes in every leaf, node and root hash (32)."""
 
-SUITES = ("blake3", "sha256")
-"""The hash suites, default first."""
-
-DEFAULT_SUITE = "blake3"
-
 MAX_PROOF_LEN: int = _native.MERKLE_MAX_PROOF_COUNT
 """The most hashes any proof holds (one per level of a 2^64 tree, plus one)."""
 
-_SUITE_IDS = {"blake3": _native.MERKLE_SUITE_BLAKE3, "sha256": _native.MERKLE_SUITE_SHA256}
+_NATIVE_IDS = {"blake3": _native.MERKLE_SUITE_BLAKE3, "sha256": _native.MERKLE_SUITE_SHA256}
+# What the build supports does not change while the process runs: asked once.
+_BUILT = {name: bool(_native.merkle_suite_available(ident)) for name, ident in _NATIVE_IDS.items()}
 _UINT64_MAX = (1 << 64) - 1
 
 
-def _suite_id(suite: str) -> int:
-    if suite not in _SUITE_IDS:
-        raise InvalidArgumentError(f"suite must be one of {SUITES}, got {suite!r}")
-    ident = _SUITE_IDS[suite]
-    if not _native.merkle_suite_available(ident):
-        raise InvalidArgumentError(
-            f"merkle suite {suite!r} is not built into this ledger_core (its hash primitive is missing)"
+def _native_id(name: str) -> int:
+    """The native suite number of a hasher name, or InvalidArgumentError when not built in."""
+    if not _BUILT[name]:
+        raise InvalidArgumentError(f"hasher {name!r} is not built into this ledger_core (its hash primitive is missing)")
+    return int(_NATIVE_IDS[name])
+
+
+class Hasher(proofs.Hasher):
+    """A Merkle hasher run by the native core: ``name``, ``hash_leaf(data)``,
+    ``hash_children(left, right)``, ``empty_root()``. Use :data:`BLAKE3` and
+    :data:`SHA256`; a :class:`ledger_core.proofs.Hasher` or a name is accepted wherever
+    a hasher is."""
+
+    __slots__ = ()
+
+    @property
+    def _native_id(self) -> int:
+        return _native_id(self.name)
+
+    def hash_leaf(self, data: Any) -> bytes:
+        """leaf(data): the 32-byte hash the tree stores for a leaf of these bytes."""
+        return _native.merkle_leaf_hash(self._native_id, as_bytes(data, "data"))
+
+    def hash_children(self, left: Any, right: Any) -> bytes:
+        """node(left, right) of two 32-byte hashes."""
+        return _native.merkle_node_hash(
+            self._native_id, proofs._exact_hash(left, "left"), proofs._exact_hash(right, "right")
         )
-    return ident
+
+    def empty_root(self) -> bytes:
+        """The root of the tree of no leaves."""
+        return _native.merkle_empty_root(self._native_id)
 
 
-def available_suites() -> tuple:
-    """The suites this build supports (both, once BLAKE3 is built in)."""
-    return tuple(s for s in SUITES if _native.merkle_suite_available(_SUITE_IDS[s]))
+BLAKE3 = Hasher("blake3")
+"""The default hasher: BLAKE3 keyed with K_LEAF / K_NODE (docs/FORMAT.md)."""
+SHA256 = Hasher("sha256")
+"""RFC 9162 exactly: SHA-256 with the 0x00 / 0x01 prefixes."""
+HASHERS = (BLAKE3, SHA256)
+"""Both hashers, the default first."""
+
+
+def _resolve(value: Any) -> Hasher:
+    """The hasher object of a hasher or its name (InvalidArgumentError for an unknown
+    name, InvalidTypeError for anything else)."""
+    return BLAKE3 if proofs.hasher_name(value) == "blake3" else SHA256
+
+
+def available_hashers() -> tuple:
+    """The hashers this build supports (both, once BLAKE3 is built in)."""
+    return tuple(h for h in HASHERS if _BUILT[h.name])
+
+
+def verify_inclusion(hasher: Any, index: Any, size: Any, leaf_hash: Any, proof: Any, root: Any) -> bool:
+    """True when `proof` (RFC 9162 2.1.3.2) shows the leaf `index` with hash `leaf_hash` is
+    in the tree of `size` leaves whose root is `root`. Natively; answers exactly as
+    :func:`ledger_core.proofs.verify_inclusion` (the accepted forms are defined there).
+    Bad content is False; a wrong type or an unknown hasher raises."""
+    inputs = proofs._inclusion_inputs(hasher, index, size, leaf_hash, proof, root)
+    if inputs is None:
+        return False
+    name, index_i, size_i, leaf, path, root_b = inputs
+    ident = _native_id(name)
+    return bool(_native.merkle_verify_inclusion(ident, leaf, index_i, size_i, b"".join(path), root_b))
+
+
+def verify_consistency(hasher: Any, size1: Any, size2: Any, proof: Any, root1: Any, root2: Any) -> bool:
+    """True when `proof` (RFC 9162 2.1.4.2) shows the tree of `size2` leaves with root
+    `root2` extends the tree of `size1` leaves with root `root1`. A proof from size 0 is
+    False; equal sizes need an empty proof and equal 32-byte roots. Natively; answers
+    exactly as :func:`ledger_core.proofs.verify_consistency`."""
+    inputs = proofs._consistency_inputs(hasher, size1, size2, proof, root1, root2)
+    if inputs is None:
+        return False
+    name, size1_i, size2_i, path, root1_b, root2_b = inputs
+    ident = _native_id(name)
+    # The roots are 32 bytes here: the native equal-size branch compares any lengths.
+    return bool(_native.merkle_verify_consistency(ident, size1_i, size2_i, root1_b, root2_b, b"".join(path)))
+
+
+class InclusionProof(proofs.InclusionProof):
+    """:class:`ledger_core.proofs.InclusionProof` whose hasher is this module's and whose
+    :meth:`verify` runs natively. JSON as docs/FORMAT.md (the codec of ``proofs``)."""
+
+    __slots__ = ()
+    _verify_inclusion = staticmethod(verify_inclusion)
+
+    @classmethod
+    def _hasher(cls, value: Any) -> Hasher:
+        return _resolve(value)
+
+
+class ConsistencyProof(proofs.ConsistencyProof):
+    """:class:`ledger_core.proofs.ConsistencyProof` whose hasher is this module's and whose
+    :meth:`verify` runs natively."""
+
+    __slots__ = ()
+    _verify_consistency = staticmethod(verify_consistency)
+
+    @classmethod
+    def _hasher(cls, value: Any) -> Hasher:
+        return _resolve(value)
+
+
+def from_json(text: Any) -> Any:
+    """An :class:`InclusionProof` or :class:`ConsistencyProof` from the proof JSON of
+    docs/FORMAT.md, by its ``type`` (MalformedInputError naming the key otherwise)."""
+    obj = proofs._decode_json(text, None)
+    cls = InclusionProof if obj["type"] == "inclusion" else ConsistencyProof
+    return cls._from_object(obj)
 
 
 def _count(value: Any, name: str) -> int:
-    """A non-negative int that fits uint64, or TypeError / OutOfRangeError naming it."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = int(value)
-    if value < 0 or value > _UINT64_MAX:
-        raise OutOfRangeError(f"{name} must be between 0 and 2**64 - 1, got {value}")
-    return value
-
-
-def _verify_count(value: Any) -> Optional[int]:
-    """Like _count for the verifiers: None instead of an exception."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        return None
-    value = int(value)
-    return value if 0 <= value <= _UINT64_MAX else None
-
-
-def _joined_proof(proof: Any) -> Optional[bytes]:
-    """The proof hashes concatenated, or None when it is not a sequence of 32-byte strings."""
-    if proof is None:
-        return b""
-    if isinstance(proof, (bytes, bytearray, memoryview, str)):
-        return None
-    if not isinstance(proof, (list, tuple)):
-        try:
-            proof = list(proof)
-        except TypeError:
-            return None
-    if len(proof) > MAX_PROOF_LEN:
-        return None
+    """A non-negative int that fits uint64, or InvalidTypeError / OutOfRangeError naming it."""
+    if type(value) is int and 0 <= value <= _UINT64_MAX:
+        return value
+    if isinstance(value, bool):
+        raise InvalidTypeError(f"{name} must be an int, got bool")
     try:
-        # join accepts only bytes-like items; the lengths are then checked one by one
-        # (a 31- and a 33-byte item would join to the right total).
-        joined = b"".join(proof)
-    except TypeError:
-        return None
-    if proof and set(map(len, proof)) != {HASH_LEN}:
-        return None
-    return joined if len(joined) == HASH_LEN * len(proof) else None
-
-
-def _as_buffer(value: Any) -> Optional[bytes]:
-    """bytes of a bytes-like value, or None (a verifier then answers False)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    return None
-
-
-def leaf_hash(suite: str, data: Any) -> bytes:
-    """leaf(data) in `suite` (32 bytes): what :meth:`MerkleTree.append` stores for data."""
-    return _native.merkle_leaf_hash(_suite_id(suite), as_bytes(data, "data"))
-
-
-def node_hash(suite: str, left: Any, right: Any) -> bytes:
-    """node(left, right) in `suite`; left and right are 32-byte hashes."""
-    return _native.merkle_node_hash(
-        _suite_id(suite), as_bytes(left, "left"), as_bytes(right, "right")
-    )
-
-
-def empty_root(suite: str) -> bytes:
-    """The root of the tree of no leaves in `suite`."""
-    return _native.merkle_empty_root(_suite_id(suite))
-
-
-def verify_inclusion(
-    suite: str, leaf_hash: Any, index: int, size: int, proof: Sequence[bytes], root: Any
-) -> bool:
-    """True when `proof` (RFC 9162 2.1.3.2) shows leaf `index` with `leaf_hash` in the tree
-    of `size` leaves whose root is `root`.
-
-    Anything malformed (wrong lengths or types, index >= size, a proof too long or too
-    short) is False, never an exception; only an unknown suite raises.
-    """
-    ident = _suite_id(suite)
-    leaf, root_b, joined = _as_buffer(leaf_hash), _as_buffer(root), _joined_proof(proof)
-    index_i, size_i = _verify_count(index), _verify_count(size)
-    if leaf is None or root_b is None or joined is None or index_i is None or size_i is None:
-        return False
-    return bool(_native.merkle_verify_inclusion(ident, leaf, index_i, size_i, joined, root_b))
-
-
-def verify_consistency(
-    suite: str, old_size: int, new_size: int, old_root: Any, new_root: Any, proof: Sequence[bytes]
-) -> bool:
-    """True when `proof` (RFC 9162 2.1.4.2) shows the tree of `new_size` leaves with root
-    `new_root` extends the tree of `old_size` leaves with root `old_root`.
-
-    A proof from size 0 is always False (it proves nothing; the transparency-dev
-    verifiers reject it too). Equal sizes need an empty proof and equal roots. Anything
-    malformed is False, never an exception; only an unknown suite raises.
-    """
-    ident = _suite_id(suite)
-    old_b, new_b, joined = _as_buffer(old_root), _as_buffer(new_root), _joined_proof(proof)
-    old_i, new_i = _verify_count(old_size), _verify_count(new_size)
-    if old_b is None or new_b is None or joined is None or old_i is None or new_i is None:
-        return False
-    return bool(_native.merkle_verify_consistency(ident, old_i, new_i, old_b, new_b, joined))
+        number = int(value.__index__())
+    except (AttributeError, TypeError):
+        raise InvalidTypeError(f"{name} must be an int, got {type(value).__name__}") from None
+    if number < 0 or number > _UINT64_MAX:
+        raise OutOfRangeError(f"{name} must be between 0 and 2**64 - 1, got {number}")
+    return number
 
 
 class MerkleTree:
     """An append-only RFC 9162 Merkle tree held in native memory.
 
-    ``MerkleTree(suite="blake3")``. Leaves are numbered from 0 in append order. Every
-    complete subtree hash is stored once (about 64 bytes per leaf); roots and proofs at
-    any past size read O(log n) of them. Appends release the GIL for large batches; a
-    tree may be shared between threads (a lock serialises appends against readers).
+    ``MerkleTree(hasher=merkle.BLAKE3)`` (or ``"sha256"``, ...). Leaves are numbered
+    from 0 in append order. Every complete subtree hash is stored once (about 64 bytes
+    per leaf); roots and proofs at any past size read O(log n) of them. Appends release
+    the GIL for large batches; a tree may be shared between threads (a lock serialises
+    appends against readers).
     """
 
-    def __init__(self, suite: str = DEFAULT_SUITE, *, _lending: bool = True) -> None:
-        # _lending=False (tests only) stores nodes through copies, the path a store
-        # without addressable memory takes.
-        self._suite = suite
-        self._tree = _native.MerkleTree(_suite_id(suite), bool(_lending))
+    def __init__(self, hasher: Any = BLAKE3) -> None:
+        self._setup(hasher, lending=True)
+
+    def _setup(self, value: Any, lending: bool) -> None:
+        # lending=False (tests, through _copying_tree) stores nodes through copies, the
+        # path a store without addressable memory takes.
+        self._hasher = _resolve(value)
+        self._tree = _native.MerkleTree(self._hasher._native_id, lending)
 
     @property
-    def suite(self) -> str:
-        """The hash suite ("blake3" or "sha256")."""
-        return self._suite
+    def hasher(self) -> Hasher:
+        """The tree's hasher (:data:`BLAKE3` or :data:`SHA256`)."""
+        return self._hasher
 
     @property
     def size(self) -> int:
@@ -188,32 +203,33 @@ class MerkleTree:
         return self.size
 
     def __repr__(self) -> str:
-        return f"MerkleTree(suite={self._suite!r}, size={self.size})"
+        return f"MerkleTree({self._hasher!r}, size={self.size})"
 
     def append(self, data: Any) -> int:
-        """Append one leaf (its bytes; leaf() hashes them). Returns its index."""
+        """Append one leaf (its bytes; the hasher's hash_leaf hashes them). Returns its index."""
         return int(self._tree.append_one(as_bytes(data, "data")))
 
-    def extend(self, items: Any, threads: Optional[int] = None) -> int:
+    def extend(self, items: Any, *, threads: Optional[int] = None) -> int:
         """Append many leaves at once; returns the index of the first.
 
-        `items` is an (N, k) uint8 array (N leaves of k bytes), a (buffer, offsets) pair
-        (leaf i is buffer[offsets[i]:offsets[i + 1]], N + 1 offsets) or a sequence of
-        bytes-like objects. Leaves and parents are hashed in SIMD batches, large batches
-        on `threads` threads (None: all cores).
+        `items` is "many byte strings" as everywhere in ledger_core: an (N, k) uint8
+        array (N leaves of k bytes), a :class:`ledger_core.Packed`, an Arrow binary array,
+        or a sequence of bytes-like objects (each one leaf). Leaves and parents are
+        hashed in SIMD batches, large batches on `threads` threads (None: all cores).
         """
-        normalised = as_items(items, "items")
         workers = resolve_threads(threads)
+        normalised = as_items(items, "items")
         if normalised[0] == "fixed":
             return int(self._tree.append_fixed(normalised[1], workers))
         return int(self._tree.append_var(normalised[1], normalised[2], workers))
 
-    def extend_hashes(self, leaf_hashes: Any, threads: Optional[int] = None) -> int:
-        """Append leaves given by their leaf hashes (already leaf()-hashed, 32 bytes each):
+    def extend_hashes(self, leaf_hashes: Any, *, threads: Optional[int] = None) -> int:
+        """Append leaves given by their leaf hashes (already hash_leaf()-ed, 32 bytes each):
         an (N, 32) uint8 array or a sequence of 32-byte strings. Returns the first index.
         Parents of large batches are hashed on `threads` threads (None: all cores)."""
+        workers = resolve_threads(threads)
         rows = as_rows(leaf_hashes, HASH_LEN, "leaf_hashes")
-        return int(self._tree.append_hashes(rows, resolve_threads(threads)))
+        return int(self._tree.append_hashes(rows, workers))
 
     def reserve(self, leaf_count: int) -> None:
         """Allocate and touch the memory for `leaf_count` leaves in all (64 bytes each) now,
@@ -229,36 +245,47 @@ class MerkleTree:
         """The stored leaf hash of leaf `index`."""
         return self._tree.leaf_hash(_count(index, "index"))
 
-    def inclusion_proof(self, index: int, size: Optional[int] = None) -> List[bytes]:
+    def inclusion_proof(self, index: int, size: Optional[int] = None) -> InclusionProof:
         """RFC 9162 2.1.3.1 proof that leaf `index` is in the tree of `size` leaves
-        (default: now). Needs index < size <= self.size."""
+        (default: now). Needs index < size <= self.size (OutOfRangeError otherwise)."""
         index = _count(index, "index")
         size = self.size if size is None else _count(size, "size")
-        return self._tree.inclusion_proof(index, size)
+        return InclusionProof._unchecked(self._hasher, index, size, self._tree.inclusion_proof(index, size))
 
-    def consistency_proof(self, old_size: int, new_size: Optional[int] = None) -> List[bytes]:
-        """RFC 9162 2.1.4.1 proof that the tree of `new_size` leaves (default: now) extends
-        the tree of `old_size` leaves. Needs 0 < old_size <= new_size <= self.size: a
-        proof from the empty tree proves nothing and raises OutOfRangeError."""
-        old_size = _count(old_size, "old_size")
-        new_size = self.size if new_size is None else _count(new_size, "new_size")
-        return self._tree.consistency_proof(old_size, new_size)
+    def consistency_proof(self, size1: int, size2: Optional[int] = None) -> ConsistencyProof:
+        """RFC 9162 2.1.4.1 proof that the tree of `size2` leaves (default: now) extends
+        the tree of `size1` leaves. Needs 0 < size1 <= size2 <= self.size: a proof from
+        the empty tree proves nothing and raises OutOfRangeError."""
+        size1 = _count(size1, "size1")
+        size2 = self.size if size2 is None else _count(size2, "size2")
+        return ConsistencyProof._unchecked(self._hasher, size1, size2, self._tree.consistency_proof(size1, size2))
 
     def memory_bytes(self) -> int:
         """Bytes of native memory held by node hashes."""
         return int(self._tree.memory_bytes())
 
 
+def _copying_tree(value: Any = BLAKE3) -> MerkleTree:
+    """A tree whose node store copies instead of lending memory (tests of that path)."""
+    tree = MerkleTree.__new__(MerkleTree)
+    tree._setup(value, lending=False)
+    return tree
+
+
 __all__ = [
     "HASH_LEN",
-    "SUITES",
-    "DEFAULT_SUITE",
     "MAX_PROOF_LEN",
+    "HASHER_NAMES",
+    "Hasher",
+    "BLAKE3",
+    "SHA256",
+    "HASHERS",
+    "available_hashers",
+    "InclusionProof",
+    "ConsistencyProof",
+    "ProofHashes",
     "MerkleTree",
-    "available_suites",
-    "leaf_hash",
-    "node_hash",
-    "empty_root",
+    "from_json",
     "verify_inclusion",
     "verify_consistency",
 ]
