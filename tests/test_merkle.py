@@ -596,3 +596,20 @@ def test_leaf_batches_spanning_aligned_chunks_split_over_threads():
     parallel.extend(rows[5:], threads=2)
     assert parallel.root() == serial.root()
     assert parallel.leaf_hash(269_999) == ref_leaf("blake3", bytes(rows[269_999]))
+
+
+def test_merkle_proofs_verify_natively_and_proofs_proofs_in_python(monkeypatch):
+    tree = MerkleTree("sha256")
+    tree.extend([b"a", b"b", b"c"])
+    calls = []
+    real = merkle._native.merkle_verify_inclusion
+
+    def spy(*args):
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(merkle._native, "merkle_verify_inclusion", spy)
+    proof = tree.inclusion_proof(2)
+    assert proof.verify(tree.leaf_hash(2), tree.root()) and len(calls) == 1
+    pure = proofs.InclusionProof("sha256", 2, 3, proof.hashes)
+    assert pure.verify(tree.leaf_hash(2), tree.root()) and len(calls) == 1

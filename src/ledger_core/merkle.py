@@ -128,7 +128,11 @@ class InclusionProof(proofs.InclusionProof):
     :meth:`verify` runs natively. JSON as docs/FORMAT.md (the codec of ``proofs``)."""
 
     __slots__ = ()
-    _verify_inclusion = staticmethod(verify_inclusion)
+
+    def verify(self, leaf_hash: Any, root: Any) -> bool:
+        """True when this proof shows `leaf_hash` at `index` in the tree whose root at `size`
+        is `root` (as :func:`verify_inclusion`, natively)."""
+        return verify_inclusion(self._v_hasher, self._v_first, self._v_second, leaf_hash, self._v_hashes, root)
 
     @classmethod
     def _hasher(cls, value: Any) -> Hasher:
@@ -140,7 +144,11 @@ class ConsistencyProof(proofs.ConsistencyProof):
     :meth:`verify` runs natively."""
 
     __slots__ = ()
-    _verify_consistency = staticmethod(verify_consistency)
+
+    def verify(self, root1: Any, root2: Any) -> bool:
+        """True when this proof shows the tree with root `root2` at `size2` extends the tree
+        with root `root1` at `size1` (as :func:`verify_consistency`, natively)."""
+        return verify_consistency(self._v_hasher, self._v_first, self._v_second, self._v_hashes, root1, root2)
 
     @classmethod
     def _hasher(cls, value: Any) -> Hasher:

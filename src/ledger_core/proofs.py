@@ -63,25 +63,27 @@ import hmac
 import itertools
 import json
 import operator
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
-if __package__ == "ledger_core":
+# Type checkers see the package's classes (TYPE_CHECKING); at run time, copied alone, the
+# file defines classes of the same names on standard-library bases.
+if TYPE_CHECKING or __package__ == "ledger_core":
     from .errors import InvalidArgumentError, InvalidTypeError, MalformedInputError, OutOfRangeError
-else:  # copied alone: the same names, standard-library bases
+else:
 
     class ProofError(Exception):
         """Base class of the errors of this module when it is used outside ledger_core."""
 
-    class InvalidArgumentError(ProofError, ValueError):  # type: ignore[no-redef]
+    class InvalidArgumentError(ProofError, ValueError):
         """An argument has the wrong value."""
 
-    class InvalidTypeError(ProofError, TypeError):  # type: ignore[no-redef]
+    class InvalidTypeError(ProofError, TypeError):
         """An argument has the wrong type."""
 
-    class OutOfRangeError(ProofError, ValueError):  # type: ignore[no-redef]
+    class OutOfRangeError(ProofError, ValueError):
         """An index or size lies outside what exists."""
 
-    class MalformedInputError(ProofError, ValueError):  # type: ignore[no-redef]
+    class MalformedInputError(ProofError, ValueError):
         """Proof JSON does not parse."""
 
 
@@ -676,11 +678,6 @@ def _optional_hash(value: Any, name: str) -> Optional[bytes]:
     return None if value is None else _exact_hash(value, name)
 
 
-def _field(slot: str, doc: str) -> Any:
-    """A read-only property over one of _Proof's private slots."""
-    return property(operator.attrgetter(slot), doc=doc)
-
-
 class _Proof:
     """What the two proof types share: the six values in private slots behind read-only
     properties (assigning a field raises AttributeError), equality, hashing, the hasher
@@ -709,8 +706,15 @@ class _Proof:
         """The hasher object these proofs carry (ledger_core.merkle returns its own)."""
         return BLAKE3 if hasher_name(hasher) == "blake3" else SHA256
 
-    hasher: Hasher = _field("_v_hasher", "The hasher the proof's hashes were made with.")
-    hashes: ProofHashes = _field("_v_hashes", "The proof: a read-only list of 32-byte bytes.")
+    @property
+    def hasher(self) -> Hasher:
+        """The hasher the proof's hashes were made with."""
+        return self._v_hasher
+
+    @property
+    def hashes(self) -> ProofHashes:
+        """The proof: a read-only list of 32-byte bytes."""
+        return self._v_hashes
 
     def _check_and_set(self, hasher: Any, first: Any, second: Any, hashes: Any, extra1: Any, extra2: Any) -> None:
         """Validate constructor arguments (errors name the class's own field names) and set them."""
@@ -775,10 +779,25 @@ class InclusionProof(_Proof):
     _EXTRAS = ("leaf_hash", "root")
     _TYPE = "inclusion"
 
-    index: int = _field("_v_first", "The leaf proven.")
-    size: int = _field("_v_second", "The tree size the proof is for.")
-    leaf_hash: Optional[bytes] = _field("_v_extra1", "The leaf hash the proof carries (a claim), or None.")
-    root: Optional[bytes] = _field("_v_extra2", "The root at `size` the proof carries (a claim), or None.")
+    @property
+    def index(self) -> int:
+        """The leaf proven."""
+        return self._v_first
+
+    @property
+    def size(self) -> int:
+        """The tree size the proof is for."""
+        return self._v_second
+
+    @property
+    def leaf_hash(self) -> Optional[bytes]:
+        """The leaf hash the proof carries (a claim), or None."""
+        return self._v_extra1
+
+    @property
+    def root(self) -> Optional[bytes]:
+        """The root at `size` the proof carries (a claim), or None."""
+        return self._v_extra2
 
     def __init__(self, hasher: Any, index: int, size: int, hashes: Any,
                  leaf_hash: Any = None, root: Any = None) -> None:
@@ -787,9 +806,7 @@ class InclusionProof(_Proof):
     def verify(self, leaf_hash: Any, root: Any) -> bool:
         """True when this proof shows `leaf_hash` at `index` in the tree whose root at `size`
         is `root` (as :func:`verify_inclusion`)."""
-        return self._verify_inclusion(self._v_hasher, self._v_first, self._v_second, leaf_hash, self._v_hashes, root)
-
-    _verify_inclusion = staticmethod(verify_inclusion)
+        return verify_inclusion(self._v_hasher, self._v_first, self._v_second, leaf_hash, self._v_hashes, root)
 
     def to_json(self, *, leaf_hash: Any = None, root: Any = None, indent: Optional[int] = None) -> str:
         """The proof JSON of docs/FORMAT.md. `leaf_hash` and `root` (default: the ones this
@@ -808,10 +825,25 @@ class ConsistencyProof(_Proof):
     _EXTRAS = ("root1", "root2")
     _TYPE = "consistency"
 
-    size1: int = _field("_v_first", "The older tree size.")
-    size2: int = _field("_v_second", "The newer tree size.")
-    root1: Optional[bytes] = _field("_v_extra1", "The root at `size1` the proof carries (a claim), or None.")
-    root2: Optional[bytes] = _field("_v_extra2", "The root at `size2` the proof carries (a claim), or None.")
+    @property
+    def size1(self) -> int:
+        """The older tree size."""
+        return self._v_first
+
+    @property
+    def size2(self) -> int:
+        """The newer tree size."""
+        return self._v_second
+
+    @property
+    def root1(self) -> Optional[bytes]:
+        """The root at `size1` the proof carries (a claim), or None."""
+        return self._v_extra1
+
+    @property
+    def root2(self) -> Optional[bytes]:
+        """The root at `size2` the proof carries (a claim), or None."""
+        return self._v_extra2
 
     def __init__(self, hasher: Any, size1: int, size2: int, hashes: Any,
                  root1: Any = None, root2: Any = None) -> None:
@@ -820,9 +852,7 @@ class ConsistencyProof(_Proof):
     def verify(self, root1: Any, root2: Any) -> bool:
         """True when this proof shows the tree with root `root2` at `size2` extends the tree
         with root `root1` at `size1` (as :func:`verify_consistency`)."""
-        return self._verify_consistency(self._v_hasher, self._v_first, self._v_second, self._v_hashes, root1, root2)
-
-    _verify_consistency = staticmethod(verify_consistency)
+        return verify_consistency(self._v_hasher, self._v_first, self._v_second, self._v_hashes, root1, root2)
 
     def to_json(self, *, root1: Any = None, root2: Any = None, indent: Optional[int] = None) -> str:
         """The proof JSON of docs/FORMAT.md; `root1` and `root2` (default: the carried ones)
