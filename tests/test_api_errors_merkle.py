@@ -2,12 +2,7 @@
 (issue 7 item 1, issue 12 item 8): wrong type, None, wrong length, negative and huge
 ints (2**63, 2**64), bools, str where bytes go, unknown hashers, threads 0/-1/10**9.
 Each row asserts the exception class (a LedgerError that is also the TypeError or
-ValueError a caller would catch) and that the message names the argument.
-
-Rows marked `buffers` go through ledger_core._buffers (as_bytes, as_items, as_rows,
-resolve_threads), which the hashing branch turns into LedgerErrors and bounds threads
-(1..MAX_THREADS); until that branch is in the tree (ledger_core.Packed is its mark)
-those rows are expected to fail (strict xfail: they must pass once it lands)."""
+ValueError a caller would catch) and that the message names the argument."""
 
 from __future__ import annotations
 
@@ -28,7 +23,6 @@ from ledger_core.errors import (
     OutOfRangeError,
 )
 
-BUFFERS_READY = hasattr(ledger_core, "Packed")
 SEED = bytes(range(32))
 PUBLIC = checkpoint.public_key_of(SEED)
 ORIGIN = "example.com/log"
@@ -53,14 +47,12 @@ def consistency(module):
 T, V = InvalidTypeError, InvalidArgumentError
 R, M = OutOfRangeError, MalformedInputError
 
-# (id, call, expected class, a word the message must name, needs the hashing branch)
+# (id, call, expected class, a word the message must name)
 ROWS = []
 
 
-def row(ident, call, cls, named, buffers=False):
-    ROWS.append(pytest.param(call, cls, named, id=ident, marks=[
-        pytest.mark.xfail(not BUFFERS_READY, reason="needs the hashing branch's _buffers", strict=True)
-    ] if buffers else []))
+def row(ident, call, cls, named):
+    ROWS.append(pytest.param(call, cls, named, id=ident))
 
 
 for mod_name, mod in (("merkle", merkle), ("proofs", proofs)):
@@ -73,9 +65,9 @@ for mod_name, mod in (("merkle", merkle), ("proofs", proofs)):
     row(p + "hash_children long", lambda mod=mod: mod.SHA256.hash_children(H, H + b"x"), V, "right")
     row(p + "hash_children str", lambda mod=mod: mod.SHA256.hash_children("a" * 32, H), T, "left")
     row(p + "hash_children None", lambda mod=mod: mod.SHA256.hash_children(H, None), T, "right")
-    row(p + "hash_leaf None", lambda mod=mod: mod.BLAKE3.hash_leaf(None), T, "data", mod is merkle)
-    row(p + "hash_leaf str", lambda mod=mod: mod.SHA256.hash_leaf("text"), T, "data", mod is merkle)
-    row(p + "hash_leaf int", lambda mod=mod: mod.SHA256.hash_leaf(5), T, "data", mod is merkle)
+    row(p + "hash_leaf None", lambda mod=mod: mod.BLAKE3.hash_leaf(None), T, "data")
+    row(p + "hash_leaf str", lambda mod=mod: mod.SHA256.hash_leaf("text"), T, "data")
+    row(p + "hash_leaf int", lambda mod=mod: mod.SHA256.hash_leaf(5), T, "data")
     # verifiers: programming errors raise (content is False: test_merkle_forms.py)
     for verify, args in (("verify_inclusion", (0, 1, H, [], H)), ("verify_consistency", (1, 1, [], H, H))):
         row(f"{p}{verify} unknown hasher", lambda mod=mod, v=verify, a=args: getattr(mod, v)("md5", *a), V, "hasher")
@@ -141,24 +133,24 @@ row("merkle.MerkleTree unknown", lambda: merkle.MerkleTree("md5"), V, "hasher")
 row("merkle.MerkleTree list (was 'unhashable type')", lambda: merkle.MerkleTree(["blake3"]), T, "hasher")
 row("merkle.MerkleTree None", lambda: merkle.MerkleTree(None), T, "hasher")
 row("merkle.MerkleTree bytes", lambda: merkle.MerkleTree(b"sha256"), T, "hasher")
-row("merkle.MerkleTree.append None", lambda: tree().append(None), T, "data", True)
-row("merkle.MerkleTree.append str", lambda: tree().append("text"), T, "data", True)
-row("merkle.MerkleTree.append int", lambda: tree().append(5), T, "data", True)
-row("merkle.MerkleTree.extend None", lambda: tree().extend(None), T, "items", True)
-row("merkle.MerkleTree.extend bytes", lambda: tree().extend(b"abc"), T, "items", True)
-row("merkle.MerkleTree.extend str", lambda: tree().extend("abc"), T, "items", True)
-row("merkle.MerkleTree.extend [None]", lambda: tree().extend([b"a", None]), T, "items[1]", True)
-row("merkle.MerkleTree.extend 3-D array", lambda: tree().extend(np.zeros((2, 2, 2), np.uint8)), V, "items", True)
-row("merkle.MerkleTree.extend_hashes None", lambda: tree().extend_hashes(None), T, "leaf_hashes", True)
+row("merkle.MerkleTree.append None", lambda: tree().append(None), T, "data")
+row("merkle.MerkleTree.append str", lambda: tree().append("text"), T, "data")
+row("merkle.MerkleTree.append int", lambda: tree().append(5), T, "data")
+row("merkle.MerkleTree.extend None", lambda: tree().extend(None), T, "items")
+row("merkle.MerkleTree.extend bytes", lambda: tree().extend(b"abc"), T, "items")
+row("merkle.MerkleTree.extend str", lambda: tree().extend("abc"), T, "items")
+row("merkle.MerkleTree.extend [None]", lambda: tree().extend([b"a", None]), T, "items[1]")
+row("merkle.MerkleTree.extend 3-D array", lambda: tree().extend(np.zeros((2, 2, 2), np.uint8)), V, "items")
+row("merkle.MerkleTree.extend_hashes None", lambda: tree().extend_hashes(None), T, "leaf_hashes")
 row("merkle.MerkleTree.extend_hashes (2, 31)", lambda: tree().extend_hashes(np.zeros((2, 31), np.uint8)), V,
-    "leaf_hashes", True)
-row("merkle.MerkleTree.extend_hashes [33 bytes]", lambda: tree().extend_hashes([H, H + b"x"]), V, "leaf_hashes[1]", True)
-row("merkle.MerkleTree.extend_hashes float array", lambda: tree().extend_hashes(np.zeros((2, 32))), T, "leaf_hashes", True)
+    "leaf_hashes")
+row("merkle.MerkleTree.extend_hashes [33 bytes]", lambda: tree().extend_hashes([H, H + b"x"]), V, "leaf_hashes[1]")
+row("merkle.MerkleTree.extend_hashes float array", lambda: tree().extend_hashes(np.zeros((2, 32))), T, "leaf_hashes")
 for threads, cls in ((0, V), (-1, V), (10**9, V), (2**64, V), (True, T), (1.5, T), ("2", T)):
     row(f"merkle.MerkleTree.extend threads={threads!r}", lambda t=threads: tree().extend([b"a"], threads=t), cls,
-        "threads", True)
+        "threads")
     row(f"merkle.MerkleTree.extend_hashes threads={threads!r}", lambda t=threads: tree().extend_hashes([H], threads=t),
-        cls, "threads", True)
+        cls, "threads")
 row("merkle.MerkleTree.extend threads positional", lambda: tree().extend([b"a"], 1), TypeError, "positional")
 for method, args, named in (("root", (), "size"), ("leaf_hash", (), "index"), ("reserve", (), "leaf_count"),
                             ("inclusion_proof", (), "index"), ("consistency_proof", (), "size1")):

@@ -214,8 +214,7 @@ def test_ledger_core_signing_key_signs_and_non_canonical_s_is_rejected():
     text, line = note.split("\n\n")
     name, b64 = line.rstrip("\n").split(" ")[1:]
     raw = base64.b64decode(b64)
-    L = 2**252 + 27742317777372353535851937790883648493
-    s = int.from_bytes(raw[4 + 32 :], "little") + L
+    s = int.from_bytes(raw[4 + 32 :], "little") + ed25519.GROUP_ORDER
     forged = raw[: 4 + 32] + s.to_bytes(32, "little")
     forged_note = text + "\n\n" + f"\u2014 {name} {base64.b64encode(forged).decode()}\n"
     with pytest.raises(SignatureError):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import blake3 as blake3_ref
 import numpy as np
+
+import ledger_core
 import pytest
 
 from ledger_core import merkle, proofs
@@ -86,14 +88,9 @@ def ref_root(suite: str, leaf_hashes) -> bytes:
 
 
 def packed(buffer, offsets):
-    """Leaves in one buffer with N + 1 offsets: ledger_core.Packed (issue 12 item 2: a tuple
-    is always a sequence of items). Transitional: before the hashing branch is merged the
-    tree reads the (buffer, offsets) pair; drop that branch once Packed is everywhere."""
-    import ledger_core
-
-    if hasattr(ledger_core, "Packed"):
-        return ledger_core.Packed(buffer, offsets)
-    return (buffer, offsets)
+    """Leaves in one buffer with N + 1 offsets (issue 12 item 2: a tuple is always a
+    sequence of items, so the packed layout is said by type)."""
+    return ledger_core.Packed(buffer, offsets)
 
 
 def random_leaf_hashes(count: int, seed: int) -> np.ndarray:

@@ -125,4 +125,9 @@ def test_native_huge_output_is_a_native_memory_error_not_a_crash():
 def test_verify_reasons_and_group_order_come_from_native():
     assert _native.ED25519_VERIFY_REASONS["OK"] == 0
     assert sorted(_native.ED25519_VERIFY_REASONS.values()) == list(range(len(_native.ED25519_VERIFY_REASONS)))
-    assert int.from_bytes(_native.ED25519_GROUP_ORDER, "little") == 2**252 + 27742317777372353535851937790883648493
+    order = int.from_bytes(_native.ED25519_GROUP_ORDER, "little")
+    # The scalar code agrees it is L: L reduces to 0, L - 1 is the largest canonical scalar.
+    assert _native.ed25519_scalar_reduce64(order.to_bytes(64, "little")) == bytes(32)
+    assert _native.ed25519_scalar_is_canonical((order - 1).to_bytes(32, "little"))
+    assert not _native.ed25519_scalar_is_canonical(_native.ED25519_GROUP_ORDER)
+    assert 2**252 < order < 2**253

@@ -28,19 +28,6 @@ import ledger_core
 from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
 
 
-# Transitional, until the hashing branch (issue 7: ed25519.Reason and GROUP_ORDER replace
-# REASON_NAMES, OK and local copies of L) is merged: then only the first branch of each remains.
-_REASON = getattr(ed25519, "Reason", None)
-_OK = int(_REASON.OK) if _REASON is not None else int(getattr(ed25519, "OK"))
-_GROUP_ORDER = int(getattr(ed25519, "GROUP_ORDER", 0)) or 2**252 + 27742317777372353535851937790883648493
-
-
-def _reason_name(code: int) -> str:
-    if _REASON is not None:
-        return str(_REASON(code).name)
-    return str(getattr(ed25519, "REASON_NAMES")[code])
-
-
 @dataclass
 class Invoices:
     public_keys: np.ndarray  # (N, 32) uint8, the seller's key per invoice
@@ -125,7 +112,7 @@ def plant_bad_records(inv: Invoices, seed: int) -> Dict[int, str]:
         if kind == "forged signature":
             inv.signatures[i, 32] ^= 0x01  # S off by one: still < L, the equation fails
         elif kind == "S + L (malleated)":
-            s = int.from_bytes(inv.signatures[i, 32:].tobytes(), "little") + _GROUP_ORDER
+            s = int.from_bytes(inv.signatures[i, 32:].tobytes(), "little") + ed25519.GROUP_ORDER
             inv.signatures[i, 32:] = np.frombuffer(s.to_bytes(32, "little"), np.uint8)
         else:
             inv.public_keys[i] = 0
@@ -141,13 +128,6 @@ def leaf_records(inv: Invoices) -> Tuple[bytes, np.ndarray]:
     offsets = np.zeros(len(parts) + 1, dtype=np.uint64)
     np.cumsum([len(p) for p in parts], out=offsets[1:])
     return b"".join(parts), offsets
-
-
-def _packed(buffer: bytes, offsets: np.ndarray) -> Any:
-    """Packed leaves for MerkleTree.extend: ledger_core.Packed; transitional, until the
-    hashing branch is merged, the (buffer, offsets) pair the tree read as packed before."""
-    packed_type = getattr(ledger_core, "Packed", None)
-    return packed_type(buffer, offsets) if packed_type is not None else (buffer, offsets)
 
 
 def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026) -> int:
@@ -171,18 +151,18 @@ def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026) -> int:
             lambda: ed25519.verify_batch_detailed(inv.public_keys, messages, inv.signatures, threads=threads)
         )
         _line(f"verify_batch threads={threads or feats['threads']}", count, t_verify, "sigs")
-    rejected = {int(i): _reason_name(int(reasons[i])) for i in np.flatnonzero(reasons != _OK)}
+    rejected = {int(i): ed25519.Reason(int(reasons[i])).name for i in np.flatnonzero(reasons != ed25519.Reason.OK)}
     for i, reason in sorted(rejected.items()):
         print(f"  rejected record #{i}: {reason}")
     if set(rejected) != set(planted):
         raise SystemExit(f"demo: rejected {sorted(rejected)} but planted {sorted(planted)} (a bug)")
-    accepted = np.flatnonzero(reasons == _OK)
+    accepted = np.flatnonzero(reasons == ed25519.Reason.OK)
     inv = inv.subset(accepted)
     count = len(inv)
     messages = inv.documents()
 
     tree = merkle.MerkleTree(merkle.BLAKE3)
-    records = _packed(*leaf_records(inv))
+    records = ledger_core.Packed(*leaf_records(inv))
     _, t_append = _timed(lambda: tree.extend(records))
     _line("append accepted records to the log", count, t_append, "leaves")
     root = tree.root()
@@ -219,10 +199,10 @@ def run(count: int = 200_000, sellers: int = 2_000, seed: int = 2026) -> int:
 
     print("\n4. audit")
     audit = merkle.MerkleTree(merkle.BLAKE3)
-    _, t_root = _timed(lambda: audit.extend(_packed(*leaf_records(inv))))
+    _, t_root = _timed(lambda: audit.extend(ledger_core.Packed(*leaf_records(inv))))
     print(f"  recomputed root from {count:,} records matches: {audit.root() == root}")
     reasons, t_reverify = _timed(lambda: ed25519.verify_batch_detailed(inv.public_keys, messages, inv.signatures))
-    _line("re-verify all signatures", count, t_reverify, "sigs", f"{int(np.sum(reasons == _OK)):,} ok")
+    _line("re-verify all signatures", count, t_reverify, "sigs", f"{int(np.sum(reasons == ed25519.Reason.OK)):,} ok")
     victim = int(picks[0])
     doc = bytearray(inv.document(victim))
     doc[doc.index(b'"total_cents":') + 14] ^= 0x01  # one digit of the amount
