@@ -2,7 +2,7 @@
 // (VerifyReason::bad_length), not an exception: the facade validates types, and a
 // verifier fed arbitrary bytes should say "invalid", never crash or raise.
 #include "bindings.h"
-#include "ed25519/field_paths.h"
+#include "ed25519/test_hooks.h"
 #include "ed25519/verify.h"
 
 namespace ledger_core {

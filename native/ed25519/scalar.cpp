@@ -3,12 +3,29 @@
 #include <cstring>
 
 namespace ledger_core {
+
+// L = 2^252 + 27742317777372353535851937790883648493 (RFC 8032 section 5.1).
+constexpr uint8_t ED25519_GROUP_ORDER[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+    0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
 namespace {
 
 using u128 = unsigned __int128;
 
-constexpr uint64_t kL[4] = {0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0x0ULL,
-                            0x1000000000000000ULL};
+constexpr uint64_t limb_of(const uint8_t* bytes, int i) {
+  uint64_t x = 0;
+  for (int j = 7; j >= 0; --j) x = (x << 8) | bytes[8 * i + j];
+  return x;
+}
+
+// L as limbs, from the bytes above (one copy of the constant).
+constexpr uint64_t kL[4] = {limb_of(ED25519_GROUP_ORDER, 0), limb_of(ED25519_GROUP_ORDER, 1),
+                            limb_of(ED25519_GROUP_ORDER, 2), limb_of(ED25519_GROUP_ORDER, 3)};
+static_assert(kL[3] == 0x1000000000000000ULL && kL[2] == 0, "L = 2^252 + a 125-bit number");
 // floor(2^512 / L), five limbs.
 constexpr uint64_t kMu[5] = {0xed9ce5a30a2c131bULL, 0x2106215d086329a7ULL,
                              0xffffffffffffffebULL, 0xffffffffffffffffULL, 0xfULL};
