@@ -13,6 +13,7 @@
 // the portable path's answer on every vector.
 #include <cstring>
 
+#include "common/once.h"
 #include "ed25519/batch_inline.h"
 #include "ed25519/field_paths.h"
 #include "ed25519/msm_inline.h"
@@ -374,19 +375,20 @@ Table convert_table(const ge_precomp* portable) {
 
 }  // namespace
 
+// LazyValues (common/once.h): no static guard a fork could copy locked.
 const ge_inline::CurveConstants& MulxField::constants() {
-  static const ge_inline::CurveConstants k = convert_constants();
-  return k;
+  static LazyValue<ge_inline::CurveConstants> k;
+  return k.get(convert_constants);
 }
 
 const ge_precomp* MulxField::base_table() {
-  static const Table t = convert_table(ge_base_odd_multiples());
-  return t.odd;
+  static LazyValue<Table> t;
+  return t.get([] { return convert_table(ge_base_odd_multiples()); }).odd;
 }
 
 const ge_precomp* MulxField::base128_table() {
-  static const Table t = convert_table(ge_base128_odd_multiples());
-  return t.odd;
+  static LazyValue<Table> t;
+  return t.get([] { return convert_table(ge_base128_odd_multiples()); }).odd;
 }
 
 }  // namespace fe_mulx
