@@ -164,19 +164,11 @@ __attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const
 __attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) { sq_body(h, f); }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n) {
-  fe t = f;
-  for (int i = 0; i < n; ++i) sq_body(t, t);
-  h = t;
+  fi::square_n<sq_body>(h, f, n);
 }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn2(fe& a, fe& b, int n) {
-  fe x = a, y = b;
-  for (int i = 0; i < n; ++i) {
-    sq_body(x, x);
-    sq_body(y, y);
-  }
-  a = x;
-  b = y;
+  fi::square_n2<sq_body>(a, b, n);
 }
 
 // z[l] = z[l]^(2^n) for four lanes, like sqn2.

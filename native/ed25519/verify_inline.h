@@ -22,6 +22,16 @@ constexpr int kNafLen = wnaf_inline::WNAF_LEN;
 constexpr int kWidthA = 5;     // per-call table over A: 8 odd multiples
 constexpr int kTableACount = 1 << (kWidthA - 2);
 
+// t = u + q or u - q for a table entry in either form.
+template <class F, bool Subtract>
+LC_ALWAYS_INLINE void add_entry(gi::ge_p1p1& t, const ge_p3& u, const ge_cached& q) {
+  gi::add_cached<F, Subtract>(t, u, q);
+}
+template <class F, bool Subtract>
+LC_ALWAYS_INLINE void add_entry(gi::ge_p1p1& t, const ge_p3& u, const ge_precomp& q) {
+  gi::add_precomp<F, Subtract>(t, u, q);
+}
+
 // out = P, 3P, 5P, ..., (2 kTableACount - 1) P.
 template <class F>
 LC_ALWAYS_INLINE void odd_multiples(ge_cached out[kTableACount], const ge_p3& P, const gi::CurveConstants& k) {
@@ -38,26 +48,16 @@ LC_ALWAYS_INLINE void odd_multiples(ge_cached out[kTableACount], const ge_p3& P,
   }
 }
 
-// Adds digit d (odd or zero) of a cached table to the doubling result t.
-template <class F>
-LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_cached* odd) {
+// Adds digit d (odd or zero) of a table of odd multiples (cached or precomputed points)
+// to the doubling result t.
+template <class F, class Point>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const Point* odd) {
   if (d > 0) {
     gi::p1p1_to_p3<F>(u, t);
-    gi::add_cached<F>(t, u, odd[d >> 1]);
+    add_entry<F, false>(t, u, odd[d >> 1]);
   } else if (d < 0) {
     gi::p1p1_to_p3<F>(u, t);
-    gi::sub_cached<F>(t, u, odd[(-d) >> 1]);
-  }
-}
-
-template <class F>
-LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_precomp* odd) {
-  if (d > 0) {
-    gi::p1p1_to_p3<F>(u, t);
-    gi::add_precomp<F>(t, u, odd[d >> 1]);
-  } else if (d < 0) {
-    gi::p1p1_to_p3<F>(u, t);
-    gi::sub_precomp<F>(t, u, odd[(-d) >> 1]);
+    add_entry<F, true>(t, u, odd[(-d) >> 1]);
   }
 }
 
