@@ -200,26 +200,29 @@ LC_ALWAYS_INLINE bool is_identity(const ge_p3& p) {
   return FO<F>::iszero(p.X) && FO<F>::equal(p.Y, p.Z);
 }
 
-template <class F>
-LC_ALWAYS_INLINE void dbl_p3(ge_p3& r, const ge_p3& p) {
+// r = [2^Doublings]p, the intermediate points kept in the cheaper ge_p2 form.
+template <class F, int Doublings>
+LC_ALWAYS_INLINE void dbl_times(ge_p3& r, const ge_p3& p) {
+  static_assert(Doublings >= 1, "at least one doubling");
   ge_p2 q;
   ge_p1p1 t;
   p3_to_p2(q, p);
   dbl<F>(t, q);
+  for (int i = 1; i < Doublings; ++i) {
+    p1p1_to_p2<F>(q, t);
+    dbl<F>(t, q);
+  }
   p1p1_to_p3<F>(r, t);
 }
 
 template <class F>
+LC_ALWAYS_INLINE void dbl_p3(ge_p3& r, const ge_p3& p) {
+  dbl_times<F, 1>(r, p);
+}
+
+template <class F>
 LC_ALWAYS_INLINE void mul_by_cofactor(ge_p3& r, const ge_p3& p) {
-  ge_p2 q;
-  ge_p1p1 t;
-  p3_to_p2(q, p);
-  dbl<F>(t, q);
-  p1p1_to_p2<F>(q, t);
-  dbl<F>(t, q);
-  p1p1_to_p2<F>(q, t);
-  dbl<F>(t, q);
-  p1p1_to_p3<F>(r, t);
+  dbl_times<F, 3>(r, p);
 }
 
 // RFC 8032 §5.1.3, strict. With u = y^2 - 1 and v = d y^2 + 1, x^2 = u / v; the candidate

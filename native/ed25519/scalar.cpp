@@ -58,21 +58,27 @@ void sub_in_place(uint64_t* a, const uint64_t* b, size_t n) {
   }
 }
 
+// out (NA + NB limbs) = a (NA limbs) * b (NB limbs), schoolbook.
+template <size_t NA, size_t NB>
+inline void mul_limbs(uint64_t* out, const uint64_t* a, const uint64_t* b) {
+  std::memset(out, 0, (NA + NB) * sizeof(uint64_t));
+  for (size_t i = 0; i < NA; ++i) {
+    uint64_t carry = 0;
+    for (size_t j = 0; j < NB; ++j) {
+      u128 t = u128(a[i]) * b[j] + out[i + j] + carry;
+      out[i + j] = uint64_t(t);
+      carry = uint64_t(t >> 64);
+    }
+    out[i + NB] = carry;
+  }
+}
+
 // Barrett step: r = x mod L for x < 2^512 (8 limbs).
 void barrett(uint64_t r_out[4], const uint64_t x[8]) {
   // q3 = floor(floor(x / 2^192) * mu / 2^320): only limbs 5..9 of the 10-limb product
   // are needed, but the carries from below matter, so the full product is formed.
-  const uint64_t* q1 = x + 3;
-  uint64_t q2[10] = {0};
-  for (size_t i = 0; i < 5; ++i) {
-    uint64_t carry = 0;
-    for (size_t j = 0; j < 5; ++j) {
-      u128 t = u128(q1[i]) * kMu[j] + q2[i + j] + carry;
-      q2[i + j] = uint64_t(t);
-      carry = uint64_t(t >> 64);
-    }
-    q2[i + 5] = carry;
-  }
+  uint64_t q2[10];
+  mul_limbs<5, 5>(q2, x + 3, kMu);
   const uint64_t* q3 = q2 + 5;
   // r2 = (q3 * L) mod 2^320.
   uint64_t r2[5] = {0};
@@ -93,18 +99,7 @@ void barrett(uint64_t r_out[4], const uint64_t x[8]) {
 }
 
 // out (8 limbs) = a (4 limbs) * b (4 limbs).
-void mul_wide(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) {
-  std::memset(out, 0, 8 * sizeof(uint64_t));
-  for (size_t i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      u128 t = u128(a[i]) * b[j] + out[i + j] + carry;
-      out[i + j] = uint64_t(t);
-      carry = uint64_t(t >> 64);
-    }
-    out[i + 4] = carry;
-  }
-}
+void mul_wide(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) { mul_limbs<4, 4>(out, a, b); }
 
 }  // namespace
 

@@ -61,6 +61,31 @@ LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const Point* od
   }
 }
 
+// One scalar's digits and its table of odd multiples (cached or precomputed points).
+template <class Point>
+struct NafTerm {
+  const int8_t* naf;
+  const Point* odd;
+};
+
+// r = sum of [digits]P over the terms, all sharing one left-to-right chain of doublings
+// from digit `top` (>= 0) down; each step adds every term's digit in turn.
+template <class F, class... Points>
+LC_ALWAYS_INLINE void doubling_chain(ge_p3& r, int top, NafTerm<Points>... terms) {
+  gi::ge_p2 acc;
+  gi::FO<F>::set_small(acc.X, 0);
+  gi::FO<F>::set_small(acc.Y, 1);
+  gi::FO<F>::set_small(acc.Z, 1);
+  gi::ge_p1p1 t;
+  ge_p3 u;
+  for (int i = top; i >= 0; --i) {
+    gi::dbl<F>(t, acc);
+    (add_digit<F>(t, u, terms.naf[i], terms.odd), ...);
+    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
+  }
+  gi::p1p1_to_p3<F>(r, t);
+}
+
 // r = [a]A + [b]B with the per-call table over A and the start-up table over B.
 template <class F>
 LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
@@ -76,21 +101,7 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
 
   ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
   odd_multiples<F>(odd_a, A, k);
-  const ge_precomp* odd_b = F::base_table();
-
-  gi::ge_p2 acc;
-  gi::FO<F>::set_small(acc.X, 0);
-  gi::FO<F>::set_small(acc.Y, 1);
-  gi::FO<F>::set_small(acc.Z, 1);
-  gi::ge_p1p1 t;
-  ge_p3 u;
-  for (int i = top; i >= 0; --i) {
-    gi::dbl<F>(t, acc);
-    add_digit<F>(t, u, naf_a[i], odd_a);
-    add_digit<F>(t, u, naf_b[i], odd_b);
-    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
-  }
-  gi::p1p1_to_p3<F>(r, t);
+  doubling_chain<F>(r, top, NafTerm<ge_cached>{naf_a, odd_a}, NafTerm<ge_precomp>{naf_b, F::base_table()});
 }
 
 // The cofactored equation rewritten with half-size scalars (Pornin, "Optimized lattice
@@ -145,24 +156,8 @@ LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p
   } else {
     odd_multiples<F>(odd_r, R, k);
   }
-  const ge_precomp* odd_lo = F::base_table();
-  const ge_precomp* odd_hi = F::base128_table();
-
-  gi::ge_p2 acc;
-  gi::FO<F>::set_small(acc.X, 0);
-  gi::FO<F>::set_small(acc.Y, 1);
-  gi::FO<F>::set_small(acc.Z, 1);
-  gi::ge_p1p1 t;
-  ge_p3 u;
-  for (int i = top; i >= 0; --i) {
-    gi::dbl<F>(t, acc);
-    add_digit<F>(t, u, naf_a[i], odd_a);
-    add_digit<F>(t, u, naf_r[i], odd_r);
-    add_digit<F>(t, u, naf_lo[i], odd_lo);
-    add_digit<F>(t, u, naf_hi[i], odd_hi);
-    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
-  }
-  gi::p1p1_to_p3<F>(r, t);
+  doubling_chain<F>(r, top, NafTerm<ge_cached>{naf_a, odd_a}, NafTerm<ge_cached>{naf_r, odd_r},
+                    NafTerm<ge_precomp>{naf_lo, F::base_table()}, NafTerm<ge_precomp>{naf_hi, F::base128_table()});
 }
 
 // ge_double_scalarmult_vartime on field type F: public (radix 2^51) points in and out.
