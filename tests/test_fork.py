@@ -17,7 +17,7 @@ import nacl.signing
 import numpy as np
 import pytest
 
-from ledger_core import ed25519
+from ledger_core import ed25519, hashing
 
 KEY_COUNT = 3000
 FORKS = 30
@@ -83,7 +83,8 @@ def test_fork_while_verifying_does_not_hang_child():
                 try:
                     one = ed25519.verify_batch(pks, messages, sigs, threads=1).all()
                     pooled = ed25519.verify_batch(pks[:256], messages[:256], sigs[:256], threads=2).all()
-                    code = 0 if one and pooled else 1
+                    hashed = bytes(hashing.blake3_many(messages, threads=2)[7]) == hashing.blake3(messages[7])
+                    code = 0 if one and pooled and hashed else 1
                 finally:
                     os._exit(code)
             status = _wait_or_kill(pid, CHILD_DEADLINE_S)

@@ -33,7 +33,7 @@ struct CpuFeatures {
 };
 
 // The names LEDGER_CORE_DISABLE accepts.
-constexpr const char* CPU_FEATURE_NAMES[] = {"sse41", "avx2", "bmi2", "adx", "sha_ni", "avx512"};
+inline constexpr const char* CPU_FEATURE_NAMES[] = {"sse41", "avx2", "bmi2", "adx", "sha_ni", "avx512"};
 
 // Thread-safe and fork-safe; the first call detects, later calls return the cached result.
 const CpuFeatures& cpu_features();
