@@ -49,6 +49,10 @@ void sha256_with(CompressFn compress, const uint8_t* data, size_t len, uint8_t o
 void many_with(CompressFn compress, Compress2Fn compress2, const uint8_t* inputs, size_t input_len,
                size_t count, uint8_t* out) {
   if (count == 0) return;
+  if (count == 1) {  // a lone message (a Merkle proof's node): no pair to set up
+    sha256_with(compress, inputs, input_len, out);
+    return;
+  }
   const size_t whole = input_len / SHA256_BLOCK_LEN;
   const size_t rest = input_len - whole * SHA256_BLOCK_LEN;
   // Equal lengths: the padding is the same for every input; only the last `rest` message
