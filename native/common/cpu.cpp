@@ -40,17 +40,18 @@ void detect_hardware(CpuFeatures& f) {
   f.avx512vl = f.avx512f && ((ebx >> 31) & 1);
 }
 
-// Turns off the feature called `name` (one of CPU_FEATURE_NAMES); false for another name.
-bool turn_off(CpuFeatures& f, const std::string& name) {
-  if (name == "sse41") f.sse41 = false;
-  else if (name == "avx2") f.avx2 = false;
-  else if (name == "bmi2") f.bmi2 = false;
-  else if (name == "adx") f.adx = false;
-  else if (name == "sha_ni") f.sha_ni = false;
-  else if (name == "avx512") f.avx512f = f.avx512vl = false;
-  else return false;
-  return true;
-}
+// The names LEDGER_CORE_DISABLE accepts and the flags each turns off, in the order
+// CpuFeatures::disabled lists them.
+struct FeatureSwitch {
+  const char* name;
+  bool CpuFeatures::*flags[2];
+};
+constexpr FeatureSwitch kSwitches[] = {
+    {"sse41", {&CpuFeatures::sse41, nullptr}},  {"avx2", {&CpuFeatures::avx2, nullptr}},
+    {"bmi2", {&CpuFeatures::bmi2, nullptr}},    {"adx", {&CpuFeatures::adx, nullptr}},
+    {"sha_ni", {&CpuFeatures::sha_ni, nullptr}}, {"avx512", {&CpuFeatures::avx512f, &CpuFeatures::avx512vl}},
+};
+constexpr size_t kSwitchCount = sizeof kSwitches / sizeof kSwitches[0];
 
 // LEDGER_CORE_DISABLE's names, lower-cased with spaces removed; empty entries dropped.
 std::vector<std::string> disable_list() {
@@ -72,7 +73,7 @@ std::vector<std::string> disable_list() {
 
 CpuFeatures detect() {
   CpuFeatures f;
-  bool off[sizeof CPU_FEATURE_NAMES / sizeof CPU_FEATURE_NAMES[0]] = {};
+  bool off[kSwitchCount] = {};
   if (portable_requested()) {
     f.portable_forced = true;  // nothing detected: every feature stays false
     for (bool& o : off) o = true;
@@ -80,15 +81,20 @@ CpuFeatures detect() {
     detect_hardware(f);
   }
   for (const std::string& name : disable_list()) {
-    if (!turn_off(f, name)) {
+    size_t k = 0;
+    while (k < kSwitchCount && name != kSwitches[k].name) ++k;
+    if (k == kSwitchCount) {
       f.disable_unknown.push_back(name);
       continue;
     }
-    for (size_t i = 0; i < sizeof off / sizeof off[0]; ++i)
-      if (name == CPU_FEATURE_NAMES[i]) off[i] = true;
+    off[k] = true;
   }
-  for (size_t i = 0; i < sizeof off / sizeof off[0]; ++i)
-    if (off[i]) f.disabled.push_back(CPU_FEATURE_NAMES[i]);
+  for (size_t k = 0; k < kSwitchCount; ++k) {
+    if (!off[k]) continue;
+    f.disabled.push_back(kSwitches[k].name);
+    for (bool CpuFeatures::*flag : kSwitches[k].flags)
+      if (flag != nullptr) f.*flag = false;
+  }
   return f;
 }
 

@@ -6,8 +6,8 @@
 //   LEDGER_CORE_PORTABLE=1            every feature absent: every portable path;
 //   LEDGER_CORE_DISABLE=avx2,sha_ni   the named features absent, the others as detected.
 // LEDGER_CORE_DISABLE is a comma-separated list, case-insensitive, spaces ignored, of
-// CPU_FEATURE_NAMES ("avx512" turns off avx512f and avx512vl); other names are ignored and
-// listed in disable_unknown. Which path needs what: blake3 and sha512 avx2; sha256 sha_ni
+// sse41, avx2, bmi2, adx, sha_ni and avx512 (avx512f and avx512vl); other names are
+// ignored and listed in disable_unknown. Which path needs what: blake3 and sha512 avx2; sha256 sha_ni
 // and sse41; ed25519 bmi2 and adx.
 #pragma once
 
@@ -25,15 +25,12 @@ struct CpuFeatures {
   bool avx512f = false;    // includes the OS having enabled ZMM state
   bool avx512vl = false;
   bool portable_forced = false;  // LEDGER_CORE_PORTABLE was set: all of the above are false
-  // Names turned off by the environment (every name under LEDGER_CORE_PORTABLE), in
-  // CPU_FEATURE_NAMES order, and the names in LEDGER_CORE_DISABLE that are not features
+  // Names turned off by the environment (every name under LEDGER_CORE_PORTABLE), in the
+  // order listed above, and the names in LEDGER_CORE_DISABLE that are not features
   // (lower-cased, spaces removed), in the order given.
   std::vector<std::string> disabled;
   std::vector<std::string> disable_unknown;
 };
-
-// The names LEDGER_CORE_DISABLE accepts.
-inline constexpr const char* CPU_FEATURE_NAMES[] = {"sse41", "avx2", "bmi2", "adx", "sha_ni", "avx512"};
 
 // Thread-safe and fork-safe; the first call detects, later calls return the cached result.
 const CpuFeatures& cpu_features();
