@@ -1,5 +1,6 @@
-// Batch verification's entry points: chunking, the random coefficients, and the choice of
-// field path. The kernel itself is batch_inline.h, compiled once per path.
+// Batch verification's entry points: chunking, the random coefficients, and the call into
+// the field path ed25519_dispatch.cpp chose. The kernel itself is batch_inline.h, compiled
+// once per path.
 #include "ed25519/batch.h"
 
 #include <sys/random.h>
