@@ -5,6 +5,7 @@ attributes and chosen at run time, so a wheel runs on any x86-64.
 """
 import glob
 import os
+import re
 
 from pybind11.setup_helpers import ParallelCompile, Pybind11Extension, build_ext
 from setuptools import setup
@@ -22,15 +23,35 @@ def _headers():
     return sorted(glob.glob("native/**/*.h", recursive=True) + glob.glob("python/*.h"))
 
 
-_HEADERS_MTIME = max((os.stat(h).st_mtime for h in _headers()), default=0.0)
+_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def _included(path, seen):
+    """The project headers `path` includes, directly or not (quoted includes found under
+    native/ or python/)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return seen
+    for name in _INCLUDE.findall(text):
+        for root in ("native", "python", os.path.dirname(path)):
+            candidate = os.path.normpath(os.path.join(root, name))
+            if os.path.exists(candidate):
+                if candidate not in seen:
+                    seen.add(candidate)
+                    _included(candidate, seen)
+                break
+    return seen
 
 
 def _needs_recompile(obj, src):
-    """Per-object incremental rebuilds: a source, or any header, newer than the object."""
+    """Per-object incremental rebuilds: the source, or a header it includes, is newer than
+    the object."""
     if not os.path.exists(obj):
         return True
     built = os.stat(obj).st_mtime
-    return os.stat(src).st_mtime >= built or _HEADERS_MTIME >= built
+    return any(os.stat(f).st_mtime >= built for f in [src, *_included(src, set())])
 
 
 ParallelCompile("LEDGER_CORE_BUILD_JOBS", needs_recompile=_needs_recompile).install()

@@ -1,4 +1,6 @@
 // Process-wide facts: CPU features, active SIMD paths, the thread pool.
+#include <pybind11/stl.h>
+
 #include "bindings.h"
 #include "common/cpu.h"
 #include "blake3/blake3.h"
@@ -22,6 +24,8 @@ void bind_common(py::module_& m) {
     d["avx512f"] = f.avx512f;
     d["avx512vl"] = f.avx512vl;
     d["portable_forced"] = f.portable_forced;
+    d["disabled"] = py::cast(f.disabled);
+    d["disable_unknown"] = py::cast(f.disable_unknown);
     return d;
   });
   m.def("active_paths", [] {

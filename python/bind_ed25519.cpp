@@ -6,11 +6,11 @@
 
 #include "bindings.h"
 #include "ed25519/batch.h"
-#include "ed25519/field_paths.h"
 #include "ed25519/keycache.h"
 #include "ed25519/msm.h"
 #include "ed25519/point.h"
 #include "ed25519/scalar.h"
+#include "ed25519/test_hooks.h"
 
 namespace ledger_core {
 

@@ -3,8 +3,8 @@
 // "invalid", never crashes or raises; an argument that is not bytes-like at all raises
 // InvalidTypeError (a programming error).
 #include "bindings.h"
-#include "ed25519/field_paths.h"
 #include "ed25519/scalar.h"
+#include "ed25519/test_hooks.h"
 #include "ed25519/verify.h"
 
 namespace ledger_core {

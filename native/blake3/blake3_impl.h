@@ -117,7 +117,7 @@ struct Kernels {
   HashLanesFn hash_lanes;
   HashBlocksFn hash_blocks;
 };
-extern const Kernels PORTABLE_KERNELS;
+inline constexpr Kernels PORTABLE_KERNELS = {hash_lanes_portable, hash_blocks_portable};
 
 // The dispatch point's choice (cached after the first call).
 const Kernels& active_kernels();

@@ -112,7 +112,5 @@ void hash_blocks_portable(const uint8_t* inputs, size_t stride, size_t count, ui
   }
 }
 
-const Kernels PORTABLE_KERNELS = {hash_lanes_portable, hash_blocks_portable};
-
 }  // namespace blake3_detail
 }  // namespace ledger_core

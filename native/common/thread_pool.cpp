@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/once.h"
+
 namespace ledger_core {
 namespace {
 
@@ -95,7 +97,16 @@ class ThreadPool {
 std::atomic<ThreadPool*> g_pool{nullptr};
 std::mutex g_pool_mutex;
 
-void forget_pool_in_child() { g_pool.store(nullptr); }
+// Fork safety: the child has none of the workers, so it forgets the pool (leaking the
+// parent's copy) and starts its own on first use. g_pool_mutex is held across fork() so
+// that it is never copied locked; its holders only start threads, never wait on a fork.
+void lock_pool_mutex() { g_pool_mutex.lock(); }
+void unlock_pool_mutex() { g_pool_mutex.unlock(); }
+void forget_pool_in_child() {
+  g_pool.store(nullptr);
+  g_pool_mutex.unlock();
+}
+[[maybe_unused]] const int g_atfork_registered = pthread_atfork(lock_pool_mutex, unlock_pool_mutex, forget_pool_in_child);
 
 ThreadPool& shared_pool() {
   ThreadPool* pool = g_pool.load(std::memory_order_acquire);
@@ -103,8 +114,6 @@ ThreadPool& shared_pool() {
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   pool = g_pool.load(std::memory_order_relaxed);
   if (pool == nullptr) {
-    static std::once_flag atfork_once;
-    std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, forget_pool_in_child); });
     pool = new ThreadPool(hardware_thread_count() - 1);
     g_pool.store(pool, std::memory_order_release);
   }
@@ -115,15 +124,15 @@ ThreadPool& shared_pool() {
 
 size_t hardware_thread_count() {
   // The CPUs this process may run on (taskset, a container's cpuset), not the host's.
-  static const size_t count = [] {
+  static LazyValue<size_t> count;
+  return count.get([] {
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
       const int usable = CPU_COUNT(&allowed);
       if (usable > 0) return static_cast<size_t>(usable);
     }
     return std::max<size_t>(1, std::thread::hardware_concurrency());
-  }();
-  return count;
+  });
 }
 
 size_t resolve_thread_count(size_t threads) {

@@ -2,7 +2,9 @@
 //
 // Workers are started on first use (one fewer than the hardware threads: the caller is
 // the last worker) and live for the rest of the process. A child made by fork() gets a
-// fresh pool on its first use, so multiprocessing with fork works.
+// fresh pool on its first use, so multiprocessing with fork works, even when the parent
+// forks while other threads run pool work (every native global is fork-safe: the key
+// cache, the tables and dispatch caches (common/once.h), this pool).
 //
 // Reentrancy: a call made from inside a running task, or while another thread's call
 // holds the pool, runs inline on the calling thread; it never deadlocks and never

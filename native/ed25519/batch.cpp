@@ -1,5 +1,6 @@
-// Batch verification's entry points: chunking, the random coefficients, and the choice of
-// field path. The kernel itself is batch_inline.h, compiled once per path.
+// Batch verification's entry points: chunking, the random coefficients, and the call into
+// the field path ed25519_dispatch.cpp chose. The kernel itself is batch_inline.h, compiled
+// once per path.
 #include "ed25519/batch.h"
 
 #include <sys/random.h>
@@ -10,9 +11,9 @@
 #include <new>
 #include <vector>
 
-#include "common/cpu.h"
 #include "ed25519/batch_inline.h"
 #include "ed25519/field_paths.h"
+#include "ed25519/test_hooks.h"
 
 namespace ledger_core {
 
@@ -73,7 +74,7 @@ Status ed25519_verify_batch(const uint8_t* public_keys, const MessageList& messa
 Status ed25519_verify_batch_on_path(const char* path_name, const uint8_t* public_keys,
                                     const MessageList& messages, const uint8_t* signatures, size_t count,
                                     size_t threads, MsmMethod method, uint8_t* reasons, bool* path_available) {
-  const ed25519_paths::FieldPath* path = ed25519_paths::find_path(path_name, cpu_features());
+  const ed25519_paths::FieldPath* path = ed25519_paths::find_path(path_name);
   *path_available = path != nullptr;
   if (path == nullptr) return Status::ok;
   return verify_batch_with(*path, public_keys, messages, signatures, count, threads, method, reasons);

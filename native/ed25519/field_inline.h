@@ -137,21 +137,26 @@ inline __attribute__((noinline)) void mul(fe& h, const fe& f, const fe& g) { mul
 inline __attribute__((noinline)) void sq(fe& h, const fe& f) { sq_body(h, f); }
 // h = f^(2^n), n >= 1: the long runs of squarings in inversion and square roots stay in
 // registers instead of a call and a store per squaring.
-inline __attribute__((noinline)) void sqn(fe& h, const fe& f, int n) {
+// The loops are shared with the bmi2 field (field_mulx.cpp), each inlining its own body.
+template <void (*SquareBody)(fe&, const fe&)>
+LC_ALWAYS_INLINE void square_n(fe& h, const fe& f, int n) {
   fe t = f;
-  for (int i = 0; i < n; ++i) sq_body(t, t);
+  for (int i = 0; i < n; ++i) SquareBody(t, t);
   h = t;
 }
 // a = a^(2^n) and b = b^(2^n), the two chains interleaved.
-inline __attribute__((noinline)) void sqn2(fe& a, fe& b, int n) {
+template <void (*SquareBody)(fe&, const fe&)>
+LC_ALWAYS_INLINE void square_n2(fe& a, fe& b, int n) {
   fe x = a, y = b;
   for (int i = 0; i < n; ++i) {
-    sq_body(x, x);
-    sq_body(y, y);
+    SquareBody(x, x);
+    SquareBody(y, y);
   }
   a = x;
   b = y;
 }
+inline __attribute__((noinline)) void sqn(fe& h, const fe& f, int n) { square_n<sq_body>(h, f, n); }
+inline __attribute__((noinline)) void sqn2(fe& a, fe& b, int n) { square_n2<sq_body>(a, b, n); }
 
 // Canonical 32-byte encoding of any h with limbs < 2^63.
 LC_ALWAYS_INLINE void tobytes(uint8_t s[32], const fe& in) {

@@ -6,13 +6,14 @@
 // high half is folded in with 2^256 = 38 (mod p). On the machine this was written on
 // one multiplication costs ~11 ns here against ~17 ns for the radix-2^51 C code.
 //
-// Only reachable through the dispatch in field_select.cpp, when cpu_features() reports
+// Only reachable through the dispatch in ed25519_dispatch.cpp, when cpu_features() reports
 // BMI2 and ADX (never under LEDGER_CORE_PORTABLE=1). The kernel is the same template code
 // as the portable path (verify_inline.h), instantiated on MulxField; public ge_p3 values
 // are converted at the kernel's edges. tests/test_ed25519_core.py checks this path gives
 // the portable path's answer on every vector.
 #include <cstring>
 
+#include "common/once.h"
 #include "ed25519/batch_inline.h"
 #include "ed25519/field_paths.h"
 #include "ed25519/msm_inline.h"
@@ -163,19 +164,11 @@ __attribute__((noinline, target("bmi2,adx"))) void mul(fe& h, const fe& f, const
 __attribute__((noinline, target("bmi2,adx"))) void sq(fe& h, const fe& f) { sq_body(h, f); }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn(fe& h, const fe& f, int n) {
-  fe t = f;
-  for (int i = 0; i < n; ++i) sq_body(t, t);
-  h = t;
+  fi::square_n<sq_body>(h, f, n);
 }
 
 __attribute__((noinline, target("bmi2,adx"))) void sqn2(fe& a, fe& b, int n) {
-  fe x = a, y = b;
-  for (int i = 0; i < n; ++i) {
-    sq_body(x, x);
-    sq_body(y, y);
-  }
-  a = x;
-  b = y;
+  fi::square_n2<sq_body>(a, b, n);
 }
 
 // z[l] = z[l]^(2^n) for four lanes, like sqn2.
@@ -374,19 +367,20 @@ Table convert_table(const ge_precomp* portable) {
 
 }  // namespace
 
+// LazyValues (common/once.h): no static guard a fork could copy locked.
 const ge_inline::CurveConstants& MulxField::constants() {
-  static const ge_inline::CurveConstants k = convert_constants();
-  return k;
+  static LazyValue<ge_inline::CurveConstants> k;
+  return k.get(convert_constants);
 }
 
 const ge_precomp* MulxField::base_table() {
-  static const Table t = convert_table(ge_base_odd_multiples());
-  return t.odd;
+  static LazyValue<Table> t;
+  return t.get([] { return convert_table(ge_base_odd_multiples()); }).odd;
 }
 
 const ge_precomp* MulxField::base128_table() {
-  static const Table t = convert_table(ge_base128_odd_multiples());
-  return t.odd;
+  static LazyValue<Table> t;
+  return t.get([] { return convert_table(ge_base128_odd_multiples()); }).odd;
 }
 
 }  // namespace fe_mulx
@@ -416,94 +410,23 @@ Status verify_batch_chunk_mulx(const BatchChunk& chunk) {
   return batch_inline::verify_chunk<fe_mulx::MulxFieldInline>(chunk);
 }
 
-}  // namespace
-
-const FieldPath& mulx_path() {
-  static const FieldPath path = {"bmi2", verify_points_mulx, double_scalarmult_mulx, msm_mulx,
-                                 verify_batch_chunk_mulx};
-  return path;
+// Out-of-line copies of the operations the self-test compares with the portable field.
+__attribute__((target("bmi2,adx"))) void add_out_of_line(fe& h, const fe& f, const fe& g) {
+  fe_mulx::MulxField::add(h, f, g);
 }
-
-}  // namespace ed25519_paths
-}  // namespace ledger_core
-
-// --- self-test against the portable field, on the edge values of this representation ---
-
-namespace ledger_core {
-namespace ed25519_paths {
-namespace {
-
-// The portable element equal (mod p) to the 256-bit little-endian value v, computed
-// without this file's code: the low 255 bits, plus 19 for bit 255 (2^255 = 19 mod p).
-void portable_of(fe& out, const uint64_t v[4]) {
-  uint8_t bytes[32];
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 8; ++j) bytes[8 * i + j] = uint8_t(v[i] >> (8 * j));
-  fe_frombytes(out, bytes);
-  if ((v[3] >> 63) != 0) {
-    fe nineteen;
-    fe_0(nineteen);
-    nineteen.v[0] = 19;
-    fe_add(out, out, nineteen);
-  }
+__attribute__((target("bmi2,adx"))) void sub_out_of_line(fe& h, const fe& f, const fe& g) {
+  fe_mulx::MulxField::sub(h, f, g);
 }
-
-bool same_value(const fe& mulx_value, const fe& portable_value) {
-  uint8_t a[32], b[32];
-  fe_mulx::MulxField::tobytes(a, mulx_value);
-  fe_tobytes(b, portable_value);
-  return std::memcmp(a, b, 32) == 0;
+__attribute__((target("bmi2,adx"))) void tobytes_out_of_line(uint8_t s[32], const fe& f) {
+  fe_mulx::MulxField::tobytes(s, f);
 }
 
 }  // namespace
 
-__attribute__((target("bmi2,adx"))) const char* mulx_field_selftest() {
-  const uint64_t ones = ~uint64_t(0), top = 0x7fffffffffffffffULL;
-  // 0, 1, 19, 38, p - 1, p, p + 1, 2p - 1, 2^255 - 1, 2^255, 2^256 - 39, 2^256 - 38, 2^256 - 1,
-  // and values with one limb full.
-  const uint64_t edges[][4] = {
-      {0, 0, 0, 0},          {1, 0, 0, 0},          {19, 0, 0, 0},        {38, 0, 0, 0},
-      {ones - 19, ones, ones, top}, {ones - 18, ones, ones, top}, {ones - 17, ones, ones, top},
-      {ones - 37, ones, ones, ones}, {ones, ones, ones, top}, {0, 0, 0, top + 1},
-      {ones - 38, ones, ones, ones}, {ones - 37, ones, ones, ones}, {ones, ones, ones, ones},
-      {ones, 0, 0, 0},       {0, ones, 0, 0},       {0, 0, ones, 0},      {0, 0, 0, ones},
-      {0x123456789abcdef0ULL, 0x0fedcba987654321ULL, 0xdeadbeefcafef00dULL, 0x8000000000000001ULL},
-  };
-  const size_t count = sizeof(edges) / sizeof(edges[0]);
-  for (size_t i = 0; i < count; ++i) {
-    for (size_t j = 0; j < count; ++j) {
-      fe a, b, pa, pb, r, pr;
-      for (int l = 0; l < 4; ++l) {
-        a.v[l] = edges[i][l];
-        b.v[l] = edges[j][l];
-      }
-      a.v[4] = b.v[4] = 0;
-      portable_of(pa, edges[i]);
-      portable_of(pb, edges[j]);
-      fe_mulx::MulxField::mul(r, a, b);
-      fe_mul(pr, pa, pb);
-      if (!same_value(r, pr)) return "bmi2 field: mul differs from portable";
-      fe_mulx::MulxField::add(r, a, b);
-      fe_add(pr, pa, pb);
-      if (!same_value(r, pr)) return "bmi2 field: add differs from portable";
-      fe_mulx::MulxField::sub(r, a, b);
-      fe_sub(pr, pa, pb);
-      if (!same_value(r, pr)) return "bmi2 field: sub differs from portable";
-    }
-    fe a, pa, r, pr;
-    for (int l = 0; l < 4; ++l) a.v[l] = edges[i][l];
-    a.v[4] = 0;
-    portable_of(pa, edges[i]);
-    fe_mulx::MulxField::sq(r, a);
-    fe_sq(pr, pa);
-    if (!same_value(r, pr)) return "bmi2 field: sq differs from portable";
-    fe_mulx::MulxField::sqn(r, a, 7);
-    fe_sq(pr, pa);
-    for (int k = 1; k < 7; ++k) fe_sq(pr, pr);
-    if (!same_value(r, pr)) return "bmi2 field: sqn differs from portable";
-  }
-  return "";
-}
+const FieldPath MULX_FIELD_PATH = {verify_points_mulx, double_scalarmult_mulx, msm_mulx, verify_batch_chunk_mulx};
+
+const MulxFieldOps MULX_FIELD_OPS = {fe_mulx::mul, fe_mulx::sq, fe_mulx::sqn, add_out_of_line, sub_out_of_line,
+                                     tobytes_out_of_line};
 
 }  // namespace ed25519_paths
 }  // namespace ledger_core

@@ -1,5 +1,7 @@
 #include "ed25519/keycache.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -49,10 +51,26 @@ struct Cache {
   std::atomic<uint64_t> misses{0};
 };
 
-Cache& cache() {
-  static Cache* c = new Cache();  // never destroyed: workers may outlive static teardown
-  return *c;
+// Built while the library loads (before any thread can call in) and never destroyed:
+// workers may outlive static teardown.
+Cache* const g_cache = new Cache();
+
+Cache& cache() { return *g_cache; }
+
+// Fork safety: a fork() while another thread holds a shard's mutex would copy that mutex
+// locked into the child, whose next lookup in the shard would wait forever. So fork()
+// first takes every shard's mutex (waiting for lookups in progress, which never wait for
+// anything themselves), and both parent and child release them afterwards; the child's
+// cache is then a consistent copy of the parent's.
+void lock_all_shards() {
+  for (auto& shard : g_cache->shards) shard.mutex.lock();
 }
+
+void unlock_all_shards() {
+  for (auto& shard : g_cache->shards) shard.mutex.unlock();
+}
+
+[[maybe_unused]] const int g_atfork_registered = pthread_atfork(lock_all_shards, unlock_all_shards, unlock_all_shards);
 
 Shard& shard_for(const uint8_t pk[32]) { return cache().shards[pk[0] % KEYCACHE_SHARDS]; }
 

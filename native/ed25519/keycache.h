@@ -13,7 +13,8 @@
 // entries, about 300 bytes each with the index (some 20 MB when full, allocated per shard
 // on first use).
 //
-// Thread-safety: every function may be called from any thread at any time.
+// Thread-safety: every function may be called from any thread at any time. Fork-safe: a
+// fork() waits for lookups in progress, and the child gets a usable copy of the cache.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,7 @@
 #include "common/thread_pool.h"
 #include "ed25519/msm.h"
 #include "ed25519/point_inline.h"
+#include "ed25519/wnaf_inline.h"
 
 namespace ledger_core {
 namespace msm_inline {
@@ -22,6 +23,7 @@ namespace gi = ge_inline;
 constexpr int kPointWindow = 5;  // Straus: odd multiples up to 15P
 constexpr int kPointTable = 1 << (kPointWindow - 2);
 constexpr unsigned kMaxBits = 256;
+static_assert(kMaxBits + 1 == wnaf_inline::WNAF_LEN, "a NAF row holds WNAF_LEN digits");
 constexpr unsigned kShortBits = 128;  // the batch's z_i are 128-bit
 
 // Per-thread scratch vectors that keep their capacity between calls: a batch allocates
@@ -32,61 +34,6 @@ std::vector<T>& scratch(size_t n) {
   thread_local std::vector<T> v;
   v.resize(n);
   return v;
-}
-
-// Width-w NAF: naf[i] odd in (-2^(w-1), 2^(w-1)) or 0, no two non-zeros within w places.
-// Returns one past the highest non-zero position (0 for s = 0). naf holds kMaxBits + 1.
-inline unsigned wnaf(int8_t* naf, const Scalar& s, int w) {
-  // A copy with one spare limb: adding back a negative digit may carry up.
-  uint64_t x[5] = {s.v[0], s.v[1], s.v[2], s.v[3], 0};
-  const int64_t full = int64_t(1) << w;
-  const int64_t half = full >> 1;
-  unsigned top = 0;
-  std::fill(naf, naf + kMaxBits + 1, int8_t(0));
-  unsigned pos = 0;
-  while (pos <= kMaxBits) {
-    const unsigned limb = pos >> 6, off = pos & 63;
-    const uint64_t rest = x[limb] >> off;
-    if (rest == 0) {  // the rest of this limb is zero: jump to the next one
-      pos = (limb + 1) * 64;
-      continue;
-    }
-    if (!(rest & 1)) {
-      pos += unsigned(__builtin_ctzll(rest));
-      continue;
-    }
-    uint64_t window = rest;
-    if (off + unsigned(w) > 64 && limb + 1 < 5) window |= x[limb + 1] << (64 - off);
-    int64_t d = int64_t(window & uint64_t(full - 1));
-    if (d >= half) d -= full;
-    naf[pos] = int8_t(d);
-    top = pos + 1;
-    // x -= d << pos: clears the window's bits; a negative d adds and carries upward.
-    const uint64_t mag = uint64_t(d > 0 ? d : -d);
-    const uint64_t lo = mag << off;
-    const uint64_t hi = off ? (mag >> (64 - off)) : 0;
-    if (d > 0) {
-      unsigned __int128 t = (unsigned __int128)x[limb] - lo;
-      x[limb] = uint64_t(t);
-      uint64_t borrow = uint64_t(t >> 64) & 1;
-      for (unsigned j = limb + 1; j < 5; ++j) {
-        unsigned __int128 u = (unsigned __int128)x[j] - (j == limb + 1 ? hi : 0) - borrow;
-        x[j] = uint64_t(u);
-        borrow = uint64_t(u >> 64) & 1;
-      }
-    } else {
-      unsigned __int128 t = (unsigned __int128)x[limb] + lo;
-      x[limb] = uint64_t(t);
-      uint64_t carry = uint64_t(t >> 64);
-      for (unsigned j = limb + 1; j < 5; ++j) {
-        unsigned __int128 u = (unsigned __int128)x[j] + (j == limb + 1 ? hi : 0) + carry;
-        x[j] = uint64_t(u);
-        carry = uint64_t(u >> 64);
-      }
-    }
-    pos += unsigned(w);
-  }
-  return top;
 }
 
 // Windows of c bits needed for a scalar of `bits` bits with signed digits (the carry out
@@ -173,7 +120,7 @@ Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_
   std::vector<fe>& zinv = scratch<fe, 0>(n * kPointTable);
   unsigned top = 0;
   for (size_t i = 0; i < n; ++i) {
-    tops[i] = wnaf(&nafs[i * (kMaxBits + 1)], scalars[i], kPointWindow);
+    tops[i] = unsigned(wnaf_inline::wnaf(&nafs[i * (kMaxBits + 1)], scalars[i].v, kPointWindow));
     top = std::max(top, tops[i]);
     ge_p3* t = &odd[i * kPointTable];
     ge_p3 p2;
@@ -189,7 +136,7 @@ Status straus(ge_p3& r, const Scalar& b_scalar, const Scalar* scalars, const ge_
   }
   to_precomp_batch<F>(tables.data(), odd.data(), odd.size(), zinv.data());
   int8_t* bnaf = &nafs[n * (kMaxBits + 1)];
-  tops[n] = wnaf(bnaf, b_scalar, BASE_WNAF_WIDTH);
+  tops[n] = unsigned(wnaf_inline::wnaf(bnaf, b_scalar.v, BASE_WNAF_WIDTH));
   top = std::max(top, tops[n]);
   const ge_precomp* btable = F::base_table();
 

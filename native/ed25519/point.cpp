@@ -2,6 +2,7 @@
 
 #include <new>
 
+#include "common/once.h"
 #include "ed25519/point_inline.h"
 
 namespace ledger_core {
@@ -39,8 +40,8 @@ CurveConstants compute_constants() {
 }  // namespace
 
 const CurveConstants& curve_constants() {
-  static const CurveConstants constants = compute_constants();
-  return constants;
+  static LazyValue<CurveConstants> constants;
+  return constants.get(compute_constants);
 }
 
 }  // namespace ge_inline
@@ -66,9 +67,8 @@ struct BaseTable {
 };
 
 // The odd multiples P, 3P, ..., (2 BASE_TABLE_COUNT - 1) P of P = [2^shift]B.
-BaseTable* compute_base_table(int shift) {
-  static BaseTable tables[2];  // [0]: B, [1]: B128; each built once under its caller's static
-  BaseTable* table = &tables[shift == 0 ? 0 : 1];
+BaseTable compute_base_table(int shift) {
+  BaseTable table;
   const gi::CurveConstants& k = gi::curve_constants();
   ge_p3 multiples[BASE_TABLE_COUNT];
   multiples[0] = ge_basepoint();
@@ -82,7 +82,7 @@ BaseTable* compute_base_table(int shift) {
     gi::add_cached<PF>(t, multiples[i - 1], twice_cached);
     gi::p1p1_to_p3<PF>(multiples[i], t);
   }
-  ge_to_precomp_batch(table->odd, multiples, BASE_TABLE_COUNT);
+  ge_to_precomp_batch(table.odd, multiples, BASE_TABLE_COUNT);
   return table;
 }
 
@@ -163,19 +163,20 @@ void ge_tobytes(uint8_t out[32], const ge_p3& p) {
   out[31] = uint8_t(out[31] | (fi::isnegative(x) ? 0x80 : 0));
 }
 
+// The tables are LazyValues (common/once.h): no static guard a fork could copy locked.
 const ge_p3& ge_basepoint() {
-  static const ge_p3 base = compute_basepoint();
-  return base;
+  static LazyValue<ge_p3> base;
+  return base.get(compute_basepoint);
 }
 
 const ge_precomp* ge_base_odd_multiples() {
-  static const BaseTable* table = compute_base_table(0);
-  return table->odd;
+  static LazyValue<BaseTable> table;
+  return table.get([] { return compute_base_table(0); }).odd;
 }
 
 const ge_precomp* ge_base128_odd_multiples() {
-  static const BaseTable* table = compute_base_table(128);
-  return table->odd;
+  static LazyValue<BaseTable> table;
+  return table.get([] { return compute_base_table(128); }).odd;
 }
 
 namespace fe_inline {

@@ -126,68 +126,55 @@ LC_ALWAYS_INLINE void dbl(ge_p1p1& r, const ge_p2& p) {
   FO<F>::sub(r.T, zz2, yy);         //   subtrahend is tight; result < 2^54
 }
 
-// p + q (add-2008-hwcd-3 with k = 2d folded into the cached T).
-template <class F>
-LC_ALWAYS_INLINE void add_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q) {
-  fe a, b, c, zz;
+// r = p + q or p - q (add-2008-hwcd-3 with k = 2d folded into q's T), given q as
+// (y + x, y - x, 2dT) and zz = 2 Z_p Z_q. Subtracting q adds -q = (y - x, y + x, -2dT):
+// q's halves swap and c changes sign. Subtract is a compile-time choice: each of the four
+// functions below compiles to the straight-line formula it names.
+template <class F, bool Subtract>
+LC_ALWAYS_INLINE void add_formula(ge_p1p1& r, const ge_p3& p, const fe& q_yplusx, const fe& q_yminusx,
+                                  const fe& q_t2d, const fe& zz) {
+  fe a, b, c;
   FO<F>::add(a, p.Y, p.X);
   FO<F>::sub(b, p.Y, p.X);
-  FO<F>::mul(a, a, q.YplusX);
-  FO<F>::mul(b, b, q.YminusX);
-  FO<F>::mul(c, q.T2d, p.T);
+  FO<F>::mul(a, a, Subtract ? q_yminusx : q_yplusx);
+  FO<F>::mul(b, b, Subtract ? q_yplusx : q_yminusx);
+  FO<F>::mul(c, q_t2d, p.T);
+  FO<F>::sub(r.X, a, b);
+  FO<F>::add(r.Y, a, b);
+  if (Subtract) {
+    FO<F>::sub(r.Z, zz, c);
+    FO<F>::add(r.T, zz, c);
+  } else {
+    FO<F>::add(r.Z, zz, c);
+    FO<F>::sub(r.T, zz, c);
+  }
+}
+
+// p +- q for q in cached (projective) form.
+template <class F, bool Subtract = false>
+LC_ALWAYS_INLINE void add_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q) {
+  fe zz;
   FO<F>::mul(zz, p.Z, q.Z);
   FO<F>::add(zz, zz, zz);           // < 2^53
-  FO<F>::sub(r.X, a, b);
-  FO<F>::add(r.Y, a, b);
-  FO<F>::add(r.Z, zz, c);
-  FO<F>::sub(r.T, zz, c);
+  add_formula<F, Subtract>(r, p, q.YplusX, q.YminusX, q.T2d, zz);
 }
 
-// p - q: q negated is (Y - X, Y + X, Z, -2dT), so the cached halves swap and c changes sign.
 template <class F>
 LC_ALWAYS_INLINE void sub_cached(ge_p1p1& r, const ge_p3& p, const ge_cached& q) {
-  fe a, b, c, zz;
-  FO<F>::add(a, p.Y, p.X);
-  FO<F>::sub(b, p.Y, p.X);
-  FO<F>::mul(a, a, q.YminusX);
-  FO<F>::mul(b, b, q.YplusX);
-  FO<F>::mul(c, q.T2d, p.T);
-  FO<F>::mul(zz, p.Z, q.Z);
-  FO<F>::add(zz, zz, zz);
-  FO<F>::sub(r.X, a, b);
-  FO<F>::add(r.Y, a, b);
-  FO<F>::sub(r.Z, zz, c);
-  FO<F>::add(r.T, zz, c);
+  add_cached<F, true>(r, p, q);
 }
 
-template <class F>
+// p +- q for q in precomputed (affine, Z = 1) form.
+template <class F, bool Subtract = false>
 LC_ALWAYS_INLINE void add_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& q) {
-  fe a, b, c, z2;
-  FO<F>::add(a, p.Y, p.X);
-  FO<F>::sub(b, p.Y, p.X);
-  FO<F>::mul(a, a, q.yplusx);
-  FO<F>::mul(b, b, q.yminusx);
-  FO<F>::mul(c, q.xy2d, p.T);
+  fe z2;
   FO<F>::add(z2, p.Z, p.Z);
-  FO<F>::sub(r.X, a, b);
-  FO<F>::add(r.Y, a, b);
-  FO<F>::add(r.Z, z2, c);
-  FO<F>::sub(r.T, z2, c);
+  add_formula<F, Subtract>(r, p, q.yplusx, q.yminusx, q.xy2d, z2);
 }
 
 template <class F>
 LC_ALWAYS_INLINE void sub_precomp(ge_p1p1& r, const ge_p3& p, const ge_precomp& q) {
-  fe a, b, c, z2;
-  FO<F>::add(a, p.Y, p.X);
-  FO<F>::sub(b, p.Y, p.X);
-  FO<F>::mul(a, a, q.yminusx);
-  FO<F>::mul(b, b, q.yplusx);
-  FO<F>::mul(c, q.xy2d, p.T);
-  FO<F>::add(z2, p.Z, p.Z);
-  FO<F>::sub(r.X, a, b);
-  FO<F>::add(r.Y, a, b);
-  FO<F>::sub(r.Z, z2, c);
-  FO<F>::add(r.T, z2, c);
+  add_precomp<F, true>(r, p, q);
 }
 
 template <class F>
@@ -213,26 +200,29 @@ LC_ALWAYS_INLINE bool is_identity(const ge_p3& p) {
   return FO<F>::iszero(p.X) && FO<F>::equal(p.Y, p.Z);
 }
 
-template <class F>
-LC_ALWAYS_INLINE void dbl_p3(ge_p3& r, const ge_p3& p) {
+// r = [2^Doublings]p, the intermediate points kept in the cheaper ge_p2 form.
+template <class F, int Doublings>
+LC_ALWAYS_INLINE void dbl_times(ge_p3& r, const ge_p3& p) {
+  static_assert(Doublings >= 1, "at least one doubling");
   ge_p2 q;
   ge_p1p1 t;
   p3_to_p2(q, p);
   dbl<F>(t, q);
+  for (int i = 1; i < Doublings; ++i) {
+    p1p1_to_p2<F>(q, t);
+    dbl<F>(t, q);
+  }
   p1p1_to_p3<F>(r, t);
 }
 
 template <class F>
+LC_ALWAYS_INLINE void dbl_p3(ge_p3& r, const ge_p3& p) {
+  dbl_times<F, 1>(r, p);
+}
+
+template <class F>
 LC_ALWAYS_INLINE void mul_by_cofactor(ge_p3& r, const ge_p3& p) {
-  ge_p2 q;
-  ge_p1p1 t;
-  p3_to_p2(q, p);
-  dbl<F>(t, q);
-  p1p1_to_p2<F>(q, t);
-  dbl<F>(t, q);
-  p1p1_to_p2<F>(q, t);
-  dbl<F>(t, q);
-  p1p1_to_p3<F>(r, t);
+  dbl_times<F, 3>(r, p);
 }
 
 // RFC 8032 §5.1.3, strict. With u = y^2 - 1 and v = d y^2 + 1, x^2 = u / v; the candidate

@@ -4,16 +4,28 @@
 
 namespace ledger_core {
 
-const uint8_t ED25519_GROUP_ORDER[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
-                                         0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
-                                         0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+// L = 2^252 + 27742317777372353535851937790883648493 (RFC 8032 section 5.1).
+constexpr uint8_t ED25519_GROUP_ORDER[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+    0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
 
 namespace {
 
 using u128 = unsigned __int128;
 
-constexpr uint64_t kL[4] = {0x5812631a5cf5d3edULL, 0x14def9dea2f79cd6ULL, 0x0ULL,
-                            0x1000000000000000ULL};
+constexpr uint64_t limb_of(const uint8_t* bytes, int i) {
+  uint64_t x = 0;
+  for (int j = 7; j >= 0; --j) x = (x << 8) | bytes[8 * i + j];
+  return x;
+}
+
+// L as limbs, from the bytes above (one copy of the constant).
+constexpr uint64_t kL[4] = {limb_of(ED25519_GROUP_ORDER, 0), limb_of(ED25519_GROUP_ORDER, 1),
+                            limb_of(ED25519_GROUP_ORDER, 2), limb_of(ED25519_GROUP_ORDER, 3)};
+static_assert(kL[3] == 0x1000000000000000ULL && kL[2] == 0, "L = 2^252 + a 125-bit number");
 // floor(2^512 / L), five limbs.
 constexpr uint64_t kMu[5] = {0xed9ce5a30a2c131bULL, 0x2106215d086329a7ULL,
                              0xffffffffffffffebULL, 0xffffffffffffffffULL, 0xfULL};
@@ -46,21 +58,27 @@ void sub_in_place(uint64_t* a, const uint64_t* b, size_t n) {
   }
 }
 
+// out (NA + NB limbs) = a (NA limbs) * b (NB limbs), schoolbook.
+template <size_t NA, size_t NB>
+inline void mul_limbs(uint64_t* out, const uint64_t* a, const uint64_t* b) {
+  std::memset(out, 0, (NA + NB) * sizeof(uint64_t));
+  for (size_t i = 0; i < NA; ++i) {
+    uint64_t carry = 0;
+    for (size_t j = 0; j < NB; ++j) {
+      u128 t = u128(a[i]) * b[j] + out[i + j] + carry;
+      out[i + j] = uint64_t(t);
+      carry = uint64_t(t >> 64);
+    }
+    out[i + NB] = carry;
+  }
+}
+
 // Barrett step: r = x mod L for x < 2^512 (8 limbs).
 void barrett(uint64_t r_out[4], const uint64_t x[8]) {
   // q3 = floor(floor(x / 2^192) * mu / 2^320): only limbs 5..9 of the 10-limb product
   // are needed, but the carries from below matter, so the full product is formed.
-  const uint64_t* q1 = x + 3;
-  uint64_t q2[10] = {0};
-  for (size_t i = 0; i < 5; ++i) {
-    uint64_t carry = 0;
-    for (size_t j = 0; j < 5; ++j) {
-      u128 t = u128(q1[i]) * kMu[j] + q2[i + j] + carry;
-      q2[i + j] = uint64_t(t);
-      carry = uint64_t(t >> 64);
-    }
-    q2[i + 5] = carry;
-  }
+  uint64_t q2[10];
+  mul_limbs<5, 5>(q2, x + 3, kMu);
   const uint64_t* q3 = q2 + 5;
   // r2 = (q3 * L) mod 2^320.
   uint64_t r2[5] = {0};
@@ -81,18 +99,7 @@ void barrett(uint64_t r_out[4], const uint64_t x[8]) {
 }
 
 // out (8 limbs) = a (4 limbs) * b (4 limbs).
-void mul_wide(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) {
-  std::memset(out, 0, 8 * sizeof(uint64_t));
-  for (size_t i = 0; i < 4; ++i) {
-    uint64_t carry = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      u128 t = u128(a[i]) * b[j] + out[i + j] + carry;
-      out[i + j] = uint64_t(t);
-      carry = uint64_t(t >> 64);
-    }
-    out[i + 4] = carry;
-  }
-}
+void mul_wide(uint64_t out[8], const uint64_t a[4], const uint64_t b[4]) { mul_limbs<4, 4>(out, a, b); }
 
 }  // namespace
 

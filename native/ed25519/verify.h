@@ -23,9 +23,10 @@
 //   bit 127 ........................................................ bit 0
 //   dbl dbl +3A dbl -5R dbl dbl dbl -27B dbl +9B128 dbl -A ...     one shared doubling chain
 //
-// The field arithmetic is chosen once per process (field_paths.h): radix 2^64 with
+// The field arithmetic is chosen once per process (ed25519_dispatch.cpp): radix 2^64 with
 // MULX/ADCX/ADOX when the CPU has BMI2 and ADX ("bmi2"), else radix 2^51 in C
-// ("portable"); LEDGER_CORE_PORTABLE=1 forces the latter. Both give identical answers.
+// ("portable"); LEDGER_CORE_PORTABLE=1 or LEDGER_CORE_DISABLE=bmi2 forces the latter.
+// Both give identical answers (test_hooks.h compares them).
 //
 // Sizes: public key 32, signature 64, message any length (may be empty; message may then
 // be null). Nothing is written. Timing: variable-time (all inputs are public).
@@ -71,13 +72,6 @@ VerifyReason ed25519_verify_prepared(const ge_p3& A, const uint8_t public_key[32
 // B the base point: widths 5 over A and 8 over B, up to 256 doublings, on the active field
 // path. A and r are ordinary (radix 2^51) points; r may alias A. Variable time.
 void ge_double_scalarmult_vartime(ge_p3& r, const uint8_t a[32], const ge_p3& A, const uint8_t b[32]);
-
-// Checks the field and point functions against each other and against slow references
-// (ring identities, batch inversion with zeros and aliasing, canonical encodings, every
-// point formula, the start-up tables, ge_double_scalarmult_vartime, ed25519_verify_prepared,
-// and on BMI2/ADX machines the bmi2 field against the portable one). Returns "" when all
-// hold, else what failed. Takes a few milliseconds; for tests.
-const char* ed25519_core_selftest();
 
 // The name of the field arithmetic path the verification uses ("bmi2" or "portable"),
 // chosen once from cpu_features().

@@ -1,11 +1,7 @@
 // The verification kernel as always-inlined templates over the field type, so that each
 // field path file (verify.cpp for "portable", field_mulx.cpp for "bmi2") compiles its own
-// copy with its own arithmetic; verify.h describes the algorithm.
-//
-// Signed sliding windows (wNAF) of width w: a scalar becomes digits n_i, each zero or odd
-// with |n_i| < 2^(w-1), any two non-zero digits at least w positions apart, and
-// sum n_i 2^i equal to the scalar. A non-zero digit costs one addition of a precomputed
-// odd multiple |n_i| P (negated when n_i < 0), so about 256 / (w + 1) additions per scalar.
+// copy with its own arithmetic; verify.h describes the algorithm, wnaf_inline.h the
+// signed sliding windows.
 #pragma once
 
 #include <cstring>
@@ -13,6 +9,7 @@
 #include "ed25519/field_paths.h"
 #include "ed25519/point_inline.h"
 #include "ed25519/verify.h"
+#include "ed25519/wnaf_inline.h"
 
 namespace ledger_core {
 namespace verify_inline {
@@ -20,56 +17,19 @@ namespace verify_inline {
 namespace fi = fe_inline;
 namespace gi = ge_inline;
 
-constexpr int kNafLen = 257;   // a 256-bit scalar can carry into bit 256
+using wnaf_inline::wnaf;
+constexpr int kNafLen = wnaf_inline::WNAF_LEN;
 constexpr int kWidthA = 5;     // per-call table over A: 8 odd multiples
 constexpr int kTableACount = 1 << (kWidthA - 2);
 
-// Writes the width-w NAF digits of the 256-bit little-endian s into naf[0, 257) and returns
-// the index of the highest non-zero digit (-1 for s = 0). 2 <= w <= 8.
-LC_ALWAYS_INLINE int wnaf(int8_t naf[kNafLen], const uint8_t s[32], int w) {
-  uint64_t x[5];
-  for (int i = 0; i < 4; ++i) x[i] = fi::load_le64(s + 8 * i);
-  x[4] = 0;
-  std::memset(naf, 0, kNafLen);
-  const uint64_t width = uint64_t(1) << w;
-  const uint64_t mask = width - 1;
-  int bits = 0;  // bit length of s: past it (with no carry pending) every digit is zero
-  for (int i = 3; i >= 0; --i) {
-    if (x[i] != 0) {
-      bits = 64 * i + 64 - __builtin_clzll(x[i]);
-      break;
-    }
-  }
-  uint64_t carry = 0;
-  int top = -1;
-  int pos = 0;
-  while (pos < kNafLen) {
-    if (carry == 0 && pos >= bits) break;
-    const int idx = pos >> 6, bit = pos & 63;
-    uint64_t buf = x[idx] >> bit;
-    if (bit + w > 64) buf |= x[idx + 1] << (64 - bit);  // idx < 4 here: bit 256 is the last pos
-    const uint64_t window = carry + (buf & mask);
-    if ((window & 1) == 0) {  // a zero digit; a pending carry moves up with it
-      if (carry == 0) {
-        // Skip the whole run of zero bits in this limb at once.
-        const uint64_t rest = x[idx] >> bit;
-        pos += rest != 0 ? __builtin_ctzll(rest) : 64 - bit;
-      } else {
-        pos += 1;
-      }
-      continue;
-    }
-    if (window < width / 2) {
-      carry = 0;
-      naf[pos] = int8_t(window);
-    } else {
-      carry = 1;
-      naf[pos] = int8_t(int64_t(window) - int64_t(width));
-    }
-    top = pos;
-    pos += w;
-  }
-  return top;
+// t = u + q or u - q for a table entry in either form.
+template <class F, bool Subtract>
+LC_ALWAYS_INLINE void add_entry(gi::ge_p1p1& t, const ge_p3& u, const ge_cached& q) {
+  gi::add_cached<F, Subtract>(t, u, q);
+}
+template <class F, bool Subtract>
+LC_ALWAYS_INLINE void add_entry(gi::ge_p1p1& t, const ge_p3& u, const ge_precomp& q) {
+  gi::add_precomp<F, Subtract>(t, u, q);
 }
 
 // out = P, 3P, 5P, ..., (2 kTableACount - 1) P.
@@ -88,46 +48,30 @@ LC_ALWAYS_INLINE void odd_multiples(ge_cached out[kTableACount], const ge_p3& P,
   }
 }
 
-// Adds digit d (odd or zero) of a cached table to the doubling result t.
-template <class F>
-LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_cached* odd) {
+// Adds digit d (odd or zero) of a table of odd multiples (cached or precomputed points)
+// to the doubling result t.
+template <class F, class Point>
+LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const Point* odd) {
   if (d > 0) {
     gi::p1p1_to_p3<F>(u, t);
-    gi::add_cached<F>(t, u, odd[d >> 1]);
+    add_entry<F, false>(t, u, odd[d >> 1]);
   } else if (d < 0) {
     gi::p1p1_to_p3<F>(u, t);
-    gi::sub_cached<F>(t, u, odd[(-d) >> 1]);
+    add_entry<F, true>(t, u, odd[(-d) >> 1]);
   }
 }
 
-template <class F>
-LC_ALWAYS_INLINE void add_digit(gi::ge_p1p1& t, ge_p3& u, int d, const ge_precomp* odd) {
-  if (d > 0) {
-    gi::p1p1_to_p3<F>(u, t);
-    gi::add_precomp<F>(t, u, odd[d >> 1]);
-  } else if (d < 0) {
-    gi::p1p1_to_p3<F>(u, t);
-    gi::sub_precomp<F>(t, u, odd[(-d) >> 1]);
-  }
-}
+// One scalar's digits and its table of odd multiples (cached or precomputed points).
+template <class Point>
+struct NafTerm {
+  const int8_t* naf;
+  const Point* odd;
+};
 
-// r = [a]A + [b]B with the per-call table over A and the start-up table over B.
-template <class F>
-LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
-                                        const uint8_t b[32], const gi::CurveConstants& k) {
-  int8_t naf_a[kNafLen], naf_b[kNafLen];
-  const int top_a = wnaf(naf_a, a, kWidthA);
-  const int top_b = wnaf(naf_b, b, BASE_WNAF_WIDTH);
-  int top = top_a > top_b ? top_a : top_b;
-  if (top < 0) {
-    gi::identity<F>(r);
-    return;
-  }
-
-  ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
-  odd_multiples<F>(odd_a, A, k);
-  const ge_precomp* odd_b = F::base_table();
-
+// r = sum of [digits]P over the terms, all sharing one left-to-right chain of doublings
+// from digit `top` (>= 0) down; each step adds every term's digit in turn.
+template <class F, class... Points>
+LC_ALWAYS_INLINE void doubling_chain(ge_p3& r, int top, NafTerm<Points>... terms) {
   gi::ge_p2 acc;
   gi::FO<F>::set_small(acc.X, 0);
   gi::FO<F>::set_small(acc.Y, 1);
@@ -136,11 +80,28 @@ LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_
   ge_p3 u;
   for (int i = top; i >= 0; --i) {
     gi::dbl<F>(t, acc);
-    add_digit<F>(t, u, naf_a[i], odd_a);
-    add_digit<F>(t, u, naf_b[i], odd_b);
+    (add_digit<F>(t, u, terms.naf[i], terms.odd), ...);
     if (i > 0) gi::p1p1_to_p2<F>(acc, t);
   }
   gi::p1p1_to_p3<F>(r, t);
+}
+
+// r = [a]A + [b]B with the per-call table over A and the start-up table over B.
+template <class F>
+LC_ALWAYS_INLINE void double_scalarmult(ge_p3& r, const uint8_t a[32], const ge_p3& A,
+                                        const uint8_t b[32], const gi::CurveConstants& k) {
+  int8_t naf_a[kNafLen], naf_b[kNafLen];
+  const int top_a = wnaf(naf_a, a, kWidthA) - 1;  // the highest non-zero digit, -1 for none
+  const int top_b = wnaf(naf_b, b, BASE_WNAF_WIDTH) - 1;
+  int top = top_a > top_b ? top_a : top_b;
+  if (top < 0) {
+    gi::identity<F>(r);
+    return;
+  }
+
+  ge_cached odd_a[kTableACount];  // A, 3A, 5A, ..., 15A
+  odd_multiples<F>(odd_a, A, k);
+  doubling_chain<F>(r, top, NafTerm<ge_cached>{naf_a, odd_a}, NafTerm<ge_precomp>{naf_b, F::base_table()});
 }
 
 // The cofactored equation rewritten with half-size scalars (Pornin, "Optimized lattice
@@ -169,13 +130,14 @@ template <class F>
 LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p3& A, const ge_p3& R,
                                       const gi::CurveConstants& k) {
   int8_t naf_a[kNafLen], naf_r[kNafLen], naf_lo[kNafLen], naf_hi[kNafLen];
-  int top = wnaf(naf_a, h.a, kWidthA);
+  int count = wnaf(naf_a, h.a, kWidthA);
   int t2 = wnaf(naf_r, h.r, kWidthA);
-  top = t2 > top ? t2 : top;
+  count = t2 > count ? t2 : count;
   t2 = wnaf(naf_lo, h.b_lo, BASE_WNAF_WIDTH);
-  top = t2 > top ? t2 : top;
+  count = t2 > count ? t2 : count;
   t2 = wnaf(naf_hi, h.b_hi, BASE_WNAF_WIDTH);
-  top = t2 > top ? t2 : top;
+  count = t2 > count ? t2 : count;
+  const int top = count - 1;  // the highest non-zero digit, -1 for none
   if (top < 0) {
     gi::identity<F>(r);
     return;
@@ -194,24 +156,8 @@ LC_ALWAYS_INLINE void quad_scalarmult(ge_p3& r, const HalfScalars& h, const ge_p
   } else {
     odd_multiples<F>(odd_r, R, k);
   }
-  const ge_precomp* odd_lo = F::base_table();
-  const ge_precomp* odd_hi = F::base128_table();
-
-  gi::ge_p2 acc;
-  gi::FO<F>::set_small(acc.X, 0);
-  gi::FO<F>::set_small(acc.Y, 1);
-  gi::FO<F>::set_small(acc.Z, 1);
-  gi::ge_p1p1 t;
-  ge_p3 u;
-  for (int i = top; i >= 0; --i) {
-    gi::dbl<F>(t, acc);
-    add_digit<F>(t, u, naf_a[i], odd_a);
-    add_digit<F>(t, u, naf_r[i], odd_r);
-    add_digit<F>(t, u, naf_lo[i], odd_lo);
-    add_digit<F>(t, u, naf_hi[i], odd_hi);
-    if (i > 0) gi::p1p1_to_p2<F>(acc, t);
-  }
-  gi::p1p1_to_p3<F>(r, t);
+  doubling_chain<F>(r, top, NafTerm<ge_cached>{naf_a, odd_a}, NafTerm<ge_cached>{naf_r, odd_r},
+                    NafTerm<ge_precomp>{naf_lo, F::base_table()}, NafTerm<ge_precomp>{naf_hi, F::base128_table()});
 }
 
 // ge_double_scalarmult_vartime on field type F: public (radix 2^51) points in and out.

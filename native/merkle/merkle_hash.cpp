@@ -7,33 +7,6 @@
 namespace ledger_core {
 namespace {
 
-constexpr uint32_t kSha256Initial[8] = {
-    0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u
-};
-
-void store_state_be(const uint32_t state[8], uint8_t out[32]) {
-  for (int i = 0; i < 8; ++i) {
-    const uint32_t v = __builtin_bswap32(state[i]);
-    std::memcpy(out + 4 * i, &v, 4);
-  }
-}
-
-// 0x01 || left || right is 65 bytes: always two blocks whose padding never changes, so a
-// parent is one prepared buffer and a direct two-block compression (no Sha256 object).
-void sha256_parent(const uint8_t* left, const uint8_t* right, uint8_t out[32]) {
-  uint8_t blocks[2 * SHA256_BLOCK_LEN] = {0};
-  blocks[0] = 0x01;
-  std::memcpy(blocks + 1, left, 32);
-  std::memcpy(blocks + 33, right, 32);
-  blocks[65] = 0x80;
-  blocks[126] = 0x02;  // message length 65 * 8 = 520 bits = 0x0208, big-endian at the end
-  blocks[127] = 0x08;
-  uint32_t state[8];
-  std::memcpy(state, kSha256Initial, sizeof state);
-  sha256_compress_blocks(state, blocks, 2);
-  store_state_be(state, out);
-}
-
 void sha256_leaf(const uint8_t* data, size_t len, uint8_t out[32]) {
   static const uint8_t kLeafPrefix = 0x00;
   Sha256 h;
@@ -86,12 +59,9 @@ void merkle_hash_parents(MerkleSuite suite, const uint8_t* children, size_t pare
     merkle_blake3_parents(children, parent_count, out);
     return;
   }
-  if (parent_count < 2) {
-    if (parent_count == 1) sha256_parent(children, children + 32, out);
-    return;
-  }
-  // sha256_many hashes equal-length messages two at a time through SHA-NI; a parent's
-  // message is 0x01 || children, so the children are staged behind their prefix byte.
+  // sha256_many hashes equal-length messages two at a time through SHA-NI (a lone one
+  // with its padding precomputed); a parent's message is 0x01 || children, so the
+  // children are staged behind their prefix byte.
   constexpr size_t kStaged = 128;
   constexpr size_t kMessageLen = 1 + 2 * MERKLE_HASH_LEN;
   uint8_t staged[kStaged * kMessageLen];

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "blake3/blake3.h"
+#include "common/once.h"
 #include "merkle/merkle_hash.h"
 
 namespace ledger_core {
@@ -17,16 +18,15 @@ struct SuiteKeys {
   uint8_t node[32];
 };
 
-// Derived once per process; a function-local static is initialised exactly once even
-// when several threads arrive together.
+// Derived once per process (a LazyValue: thread- and fork-safe, common/once.h).
 const SuiteKeys& suite_keys() {
-  static const SuiteKeys keys = [] {
+  static LazyValue<SuiteKeys> keys;
+  return keys.get([] {
     SuiteKeys k;
     blake3_derive_key(kLeafContext, sizeof kLeafContext - 1, nullptr, 0, k.leaf);
     blake3_derive_key(kNodeContext, sizeof kNodeContext - 1, nullptr, 0, k.node);
     return k;
-  }();
-  return keys;
+  });
 }
 
 }  // namespace

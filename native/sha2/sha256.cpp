@@ -40,6 +40,12 @@ void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t b
   }
 }
 
+void sha256_compress2_portable(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                               const uint8_t* blocks_b, size_t block_count) {
+  sha256_compress_portable(state_a, blocks_a, block_count);
+  sha256_compress_portable(state_b, blocks_b, block_count);
+}
+
 void Sha256::init() {
   std::memcpy(state, kInitial, sizeof state);
   total_len = 0;

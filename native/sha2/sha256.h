@@ -38,23 +38,8 @@ void sha256_portable(const uint8_t* data, size_t len, uint8_t out[SHA256_LEN]);
 void sha256_many(const uint8_t* inputs, size_t input_len, size_t count, uint8_t* out);
 void sha256_many_portable(const uint8_t* inputs, size_t input_len, size_t count, uint8_t* out);
 
-// Compresses block_count consecutive 64-byte blocks into state. The portable path, and the
-// dispatching entry point that picks the widest path (SHA-NI where the CPU has it) once.
-void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t block_count);
-void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count);
-// Two independent streams of block_count blocks each; the SHA-NI path interleaves them
-// (sha256_many uses it), the portable path runs one after the other.
-void sha256_compress2_blocks(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
-                             const uint8_t* blocks_b, size_t block_count);
-void sha256_compress2_portable(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
-                               const uint8_t* blocks_b, size_t block_count);
-
-// The SHA-NI paths; call only when cpu_features() has sha_ni and sse41 (the dispatch does).
-void sha256_compress_shani(uint32_t state[8], const uint8_t* blocks, size_t block_count);
-void sha256_compress2_shani(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
-                            const uint8_t* blocks_b, size_t block_count);
-
-// The name of the active compression path ("portable", "sha_ni"), for ledger_core.features().
+// The name of the active compression path ("sha_ni" where the CPU has SHA-NI and SSE4.1,
+// else "portable"), chosen once by sha256_dispatch.cpp; for ledger_core.features().
 const char* sha256_active_path();
 
 }  // namespace ledger_core

@@ -1,10 +1,29 @@
-// Internals shared by the SHA-256 paths (sha256.cpp, sha256_shani.cpp, sha256_many.cpp):
-// the round constants (aligned for the SHA-NI path's 16-byte loads) and the initial state.
+// Internals shared by the SHA-256 paths (sha256.cpp, sha256_shani.cpp, sha256_many.cpp,
+// sha256_dispatch.cpp): the round constants (aligned for the SHA-NI path's 16-byte loads),
+// the initial state, and the compression kernels with their dispatching entry points.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ledger_core {
+
+// Compress block_count consecutive 64-byte blocks into state, on the path that
+// sha256_dispatch.cpp chose once (SHA-NI where the CPU has it).
+void sha256_compress_blocks(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+// Two independent streams of block_count blocks each; the SHA-NI path interleaves them
+// (sha256_many uses it), the portable path runs one after the other.
+void sha256_compress2_blocks(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                             const uint8_t* blocks_b, size_t block_count);
+
+// The kernels of each path. The SHA-NI ones only when cpu_features() has sha_ni and sse41.
+void sha256_compress_portable(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+void sha256_compress2_portable(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                               const uint8_t* blocks_b, size_t block_count);
+void sha256_compress_shani(uint32_t state[8], const uint8_t* blocks, size_t block_count);
+void sha256_compress2_shani(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
+                            const uint8_t* blocks_b, size_t block_count);
+
 namespace sha256_detail {
 
 // clang-format off

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sha2/sha256.h"
+#include "sha2/sha256_impl.h"
 
 namespace ledger_core {
 namespace {
@@ -11,8 +12,7 @@ using CompressFn = void (*)(uint32_t state[8], const uint8_t* blocks, size_t blo
 using Compress2Fn = void (*)(uint32_t state_a[8], const uint8_t* blocks_a, uint32_t state_b[8],
                              const uint8_t* blocks_b, size_t block_count);
 
-constexpr uint32_t kInitial[8] = {0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au,
-                                  0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u};
+using sha256_detail::kInitial;
 
 // The last len % 64 bytes of a len-byte message, padded (0x80, zeros, 64-bit big-endian
 // bit length) into one or two blocks of `tail`; returns how many.
@@ -49,6 +49,10 @@ void sha256_with(CompressFn compress, const uint8_t* data, size_t len, uint8_t o
 void many_with(CompressFn compress, Compress2Fn compress2, const uint8_t* inputs, size_t input_len,
                size_t count, uint8_t* out) {
   if (count == 0) return;
+  if (count == 1) {  // a lone message (a Merkle proof's node): no pair to set up
+    sha256_with(compress, inputs, input_len, out);
+    return;
+  }
   const size_t whole = input_len / SHA256_BLOCK_LEN;
   const size_t rest = input_len - whole * SHA256_BLOCK_LEN;
   // Equal lengths: the padding is the same for every input; only the last `rest` message

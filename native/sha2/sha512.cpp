@@ -75,14 +75,14 @@ void Sha512::update(const uint8_t* data, size_t len) {
   total_len += len;
   sha2_detail::md_absorb<SHA512_BLOCK_LEN>(block, block_len, data, len,
                                            [this](const uint8_t* blocks, size_t count) {
-                                             sha512_compress_blocks(state, blocks, count);
+                                             sha512_compress_portable(state, blocks, count);
                                            });
 }
 
 void Sha512::final(uint8_t out[SHA512_LEN]) {
   sha2_detail::md_finish<SHA512_BLOCK_LEN, 16>(block, block_len, total_len,
                                                [this](const uint8_t* blocks, size_t count) {
-                                                 sha512_compress_blocks(state, blocks, count);
+                                                 sha512_compress_portable(state, blocks, count);
                                                });
   sha512_detail::store_digest(state, out);
 }

@@ -28,12 +28,6 @@ struct Sha512 {
 
 void sha512(const uint8_t* data, size_t len, uint8_t out[SHA512_LEN]);
 
-// Compresses block_count consecutive 128-byte blocks into state. sha512_compress_blocks
-// goes through the dispatch point (sha512_dispatch.cpp), which keeps single messages on
-// the portable compression on every CPU (see sha512_active_path).
-void sha512_compress_portable(uint64_t state[8], const uint8_t* blocks, size_t block_count);
-void sha512_compress_blocks(uint64_t state[8], const uint8_t* blocks, size_t block_count);
-
 // Batched one-shot SHA-512 of `count` independent messages; Ed25519 batch verification
 // hashes R || A || M for every signature with it, the three pieces given separately.
 //

@@ -1,6 +1,7 @@
-// The one dispatch point for SHA-512: picks the batched path once. Single messages use
-// the portable compression on every CPU (see sha512.h).
-#include "common/cpu.h"
+// The one dispatch point for batched SHA-512 (common/dispatch.h): four messages in AVX2
+// lanes where the CPU has AVX2, chosen once. Single messages use the portable compression
+// on every CPU (sha512_impl.h says why).
+#include "common/dispatch.h"
 #include "sha2/sha512.h"
 #include "sha2/sha512_impl.h"
 
@@ -8,32 +9,22 @@ namespace ledger_core {
 
 namespace {
 
-using ManyPartsFn = void (*)(const Sha512Parts* items, size_t count, uint8_t* out);
-
-struct Choice {
-  ManyPartsFn many_parts;
-  const char* name;
+struct Kernels {
+  void (*many_parts)(const Sha512Parts* items, size_t count, uint8_t* out);
 };
 
-const Choice& chosen() {
-  static const Choice choice = [] {
-    const CpuFeatures& f = cpu_features();
-    if (f.avx2) return Choice{sha512_detail::many_parts_avx2, "avx2"};
-    return Choice{sha512_many_parts_portable, "portable"};
-  }();
-  return choice;
-}
+constexpr DispatchCandidate<Kernels> kCandidates[] = {
+    {"avx2", [](const CpuFeatures& cpu) { return cpu.avx2; }, {sha512_detail::many_parts_avx2}},
+    {"portable", cpu_needs_nothing, {sha512_many_parts_portable}},
+};
+Dispatch<Kernels, 2> g_dispatch(kCandidates);
 
 }  // namespace
 
-void sha512_compress_blocks(uint64_t state[8], const uint8_t* blocks, size_t block_count) {
-  sha512_compress_portable(state, blocks, block_count);
-}
-
 void sha512_many_parts(const Sha512Parts* items, size_t count, uint8_t* out) {
-  chosen().many_parts(items, count, out);
+  g_dispatch.chosen().kernels.many_parts(items, count, out);
 }
 
-const char* sha512_active_path() { return chosen().name; }
+const char* sha512_active_path() { return g_dispatch.chosen().name; }
 
 }  // namespace ledger_core

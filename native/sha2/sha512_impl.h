@@ -9,6 +9,11 @@
 #include "sha2/sha512.h"
 
 namespace ledger_core {
+
+// Compresses block_count consecutive 128-byte blocks into state. Single messages use it on
+// every CPU: one message is a chain of dependent rounds, which lanes cannot shorten.
+void sha512_compress_portable(uint64_t state[8], const uint8_t* blocks, size_t block_count);
+
 namespace sha512_detail {
 
 // clang-format off
