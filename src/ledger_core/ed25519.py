@@ -51,7 +51,7 @@ from ledger_core._buffers import (
     resolve_threads,
     rows_and_bad_items,
 )
-from ledger_core.errors import InvalidArgumentError
+from ledger_core.errors import InternalError, InvalidArgumentError
 
 PUBLIC_KEY_LEN: int = int(_native.ED25519_PUBLIC_KEY_LEN)
 SIGNATURE_LEN: int = int(_native.ED25519_SIGNATURE_LEN)
@@ -61,17 +61,32 @@ SEED_LEN: int = 32  # RFC 8032 secret seed; signing is libsodium's (crypto_sign_
 #: constant, 32 bytes little-endian); a signature's S must be below it.
 GROUP_ORDER: int = int.from_bytes(bytes(_native.ED25519_GROUP_ORDER), "little")
 
-# One source for the reason codes: the native VerifyReason, bound as a name -> value dict.
-Reason = IntEnum(  # type: ignore[misc]
-    "Reason",
-    sorted(dict(_native.ED25519_VERIFY_REASONS).items(), key=lambda pair: pair[1]),
-    module=__name__,
-    qualname="Reason",
-)
-Reason.__doc__ = """Why a signature is accepted (OK) or rejected; values of the native VerifyReason.
+# The values come from one source, the native VerifyReason (bound as a name -> value
+# dict); the members are spelled out so that type checkers and editors see them, and
+# _check_reasons() refuses an import whose names differ from the native table's.
+_NATIVE_REASONS = dict(_native.ED25519_VERIFY_REASONS)
 
-Batch functions return uint8 arrays of these values: ``reasons == Reason.OK`` works,
-and ``Reason(int(reasons[i]))`` names one."""
+
+class Reason(IntEnum):
+    """Why a signature is accepted (OK) or rejected; values of the native VerifyReason.
+
+    Batch functions return uint8 arrays of these values: ``reasons == Reason.OK`` works,
+    and ``Reason(int(reasons[i]))`` names one."""
+
+    OK = _NATIVE_REASONS["OK"]
+    BAD_LENGTH = _NATIVE_REASONS["BAD_LENGTH"]
+    NON_CANONICAL_S = _NATIVE_REASONS["NON_CANONICAL_S"]
+    NON_CANONICAL_POINT = _NATIVE_REASONS["NON_CANONICAL_POINT"]
+    SMALL_ORDER_KEY = _NATIVE_REASONS["SMALL_ORDER_KEY"]
+    EQUATION_FAILED = _NATIVE_REASONS["EQUATION_FAILED"]
+
+
+def _check_reasons() -> None:
+    if {r.name: int(r) for r in Reason} != _NATIVE_REASONS:
+        raise InternalError(f"ed25519.Reason does not match the native VerifyReason table {_NATIVE_REASONS}")
+
+
+_check_reasons()
 
 # Which multi-scalar multiplication the batch uses: by size (the default), or forced
 # (for the benchmark's crossover measurement).
