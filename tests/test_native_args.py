@@ -131,3 +131,11 @@ def test_verify_reasons_and_group_order_come_from_native():
     assert _native.ed25519_scalar_is_canonical((order - 1).to_bytes(32, "little"))
     assert not _native.ed25519_scalar_is_canonical(_native.ED25519_GROUP_ORDER)
     assert 2**252 < order < 2**253
+
+
+def test_native_consistency_at_equal_sizes_needs_32_byte_roots():
+    # issue 12 item 5: equal sizes with empty or 3-byte roots verified True.
+    suite = _native.MERKLE_SUITE_BLAKE3
+    assert _native.merkle_verify_consistency(suite, 5, 5, b"", b"", b"") is False
+    assert _native.merkle_verify_consistency(suite, 5, 5, b"abc", b"abc", b"") is False
+    assert _native.merkle_verify_consistency(suite, 5, 5, bytes(32), bytes(32), b"") is True

@@ -89,9 +89,9 @@ bool merkle_verify_inclusion(MerkleSuite suite, ByteSpan leaf_hash, uint64_t ind
 bool merkle_verify_consistency(MerkleSuite suite, uint64_t old_size, uint64_t new_size,
                                ByteSpan old_root, ByteSpan new_root, const uint8_t* proof,
                                size_t proof_count) {
-  if (old_size == 0 || old_size > new_size) return false;
+  if (old_size == 0 || old_size > new_size || !is_hash(old_root) || !is_hash(new_root)) return false;
   if (old_size == new_size) return proof_count == 0 && equal(old_root, new_root);
-  if (!is_hash(old_root) || !is_hash(new_root) || proof_count == 0 || proof == nullptr) return false;
+  if (proof_count == 0 || proof == nullptr) return false;
 
   // The old tree's last leaf, old_size - 1, seen in the new tree: the proof is the tail of
   // its inclusion proof, above level `shift` where the old tree has a complete subtree.

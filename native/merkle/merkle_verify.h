@@ -8,7 +8,8 @@
 //   - inclusion needs index < size; a tree of size 0 includes nothing;
 //   - consistency from old_size 0 is always false (a proof from the empty tree proves
 //     nothing), as is old_size > new_size;
-//   - equal sizes need an empty proof and byte-equal roots (compared as given);
+//   - roots are 32 bytes at every size (issue 12: equal sizes with 3-byte roots were true);
+//   - equal sizes need an empty proof and byte-equal roots;
 //   - a proof with a missing, extra or altered hash fails.
 // Pure functions: reentrant, thread-safe, no allocation.
 #pragma once
