@@ -22,8 +22,9 @@ namespace {
 constexpr size_t LANE_GROUP = 8;
 constexpr size_t MIN_BYTES_PER_TASK = 64 * 1024;
 
-// The most output one call may ask for (a bytes object of that size is allocated).
-constexpr uint64_t MAX_OUTPUT_LEN = uint64_t(1) << 40;
+// The most output one BLAKE3 call may ask for (a bytes object of that size is allocated):
+// 2 GiB, far past any key, MAC or keystream a caller takes in one piece.
+constexpr uint64_t BLAKE3_MAX_OUT_LEN = uint64_t(1) << 31;
 
 template <size_t Len, void (*Hash)(const uint8_t*, size_t, uint8_t*)>
 py::bytes one_shot(const py::object& data) {
@@ -44,7 +45,7 @@ struct OptionalKey {
 };
 
 size_t output_len(const py::object& length) {
-  return static_cast<size_t>(uint_arg(length, "length", MAX_OUTPUT_LEN));
+  return static_cast<size_t>(uint_arg(length, "length", BLAKE3_MAX_OUT_LEN));
 }
 
 // Splits count items into lane groups over `threads` threads; fn(begin, end) hashes
@@ -279,7 +280,7 @@ void bind_hashing(py::module_& m) {
   m.attr("BLAKE3_KEY_LEN") = BLAKE3_KEY_LEN;
   m.attr("BLAKE3_BLOCK_LEN") = BLAKE3_BLOCK_LEN;
   m.attr("BLAKE3_CHUNK_LEN") = BLAKE3_CHUNK_LEN;
-  m.attr("MAX_OUTPUT_LEN") = MAX_OUTPUT_LEN;
+  m.attr("BLAKE3_MAX_OUT_LEN") = BLAKE3_MAX_OUT_LEN;
 
   m.def("sha256", &one_shot<SHA256_LEN, sha256>, py::arg("data"));
   m.def("sha256_portable", &one_shot<SHA256_LEN, sha256_portable>, py::arg("data"));

@@ -132,7 +132,7 @@ class PyMerkleTree {
   }
 
   py::list consistency_proof(const py::object& old_arg, const py::object& new_arg) {
-    const uint64_t old_size = uint_arg(old_arg, "old_size"), new_size = uint_arg(new_arg, "new_size");
+    const uint64_t old_size = uint_arg(old_arg, "size1"), new_size = uint_arg(new_arg, "size2");
     uint8_t out[MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN];
     size_t count = 0;
     Status s;
@@ -140,7 +140,7 @@ class PyMerkleTree {
       Guard g(*this);
       s = tree_.consistency_proof(old_size, new_size, out, &count);
     }
-    check_status(s, "MerkleTree.consistency_proof: need 0 < old_size <= new_size <= tree size "
+    check_status(s, "MerkleTree.consistency_proof: need 0 < size1 <= size2 <= tree size "
                     "(a proof from the empty tree proves nothing), got " +
                         std::to_string(old_size) + " -> " + std::to_string(new_size));
     return hash_list(out, count);
@@ -256,8 +256,8 @@ void bind_merkle(py::module_& m) {
                                         const py::object& new_size, const py::object& old_root,
                                         const py::object& new_root, const py::object& proof) {
     const MerkleSuite s = suite_arg(suite);
-    PinnedBytes old_hash(old_root, "old_root"), new_hash(new_root, "new_root"), path(proof, "proof");
-    const uint64_t old_v = uint_arg(old_size, "old_size"), new_v = uint_arg(new_size, "new_size");
+    PinnedBytes old_hash(old_root, "root1"), new_hash(new_root, "root2"), path(proof, "proof");
+    const uint64_t old_v = uint_arg(old_size, "size1"), new_v = uint_arg(new_size, "size2");
     const uint8_t* hashes = nullptr;
     size_t count = 0;
     if (!proof_hashes(path, &hashes, &count)) return false;

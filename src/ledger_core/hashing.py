@@ -52,7 +52,7 @@ BLAKE3_BLOCK_LEN: int = _native.BLAKE3_BLOCK_LEN
 BLAKE3_CHUNK_LEN: int = _native.BLAKE3_CHUNK_LEN
 # The most output one call returns (2 GiB, one bytes object in memory): a bound that
 # turns a typo (length=2**64) into an error naming `length` instead of a failed allocation.
-BLAKE3_MAX_OUT_LEN: int = 2**31
+BLAKE3_MAX_OUT_LEN: int = _native.BLAKE3_MAX_OUT_LEN
 
 def sha256(data: Any) -> bytes:
     """SHA-256 of `data` (32 bytes). Uses SHA-NI where the CPU has it."""
