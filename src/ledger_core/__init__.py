@@ -7,6 +7,7 @@ Arrow binary array) and :data:`MAX_THREADS` (the largest ``threads=`` a call tak
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict
 
 from ledger_core.errors import (
@@ -29,17 +30,40 @@ __version__ = "0.1.0"
 def features() -> Dict[str, Any]:
     """Which CPU features were detected and which path each primitive uses.
 
-    ``{"cpu": {...}, "paths": {"sha256": "sha_ni", ...}, "threads": N, "portable_forced": bool}``.
+    ``{"cpu": {"avx2": bool, ...}, "paths": {"sha256": "sha_ni", ...}, "threads": N,
+    "portable_forced": bool, "disabled": [...], "disable_unknown": [...]}``.
     Set ``LEDGER_CORE_PORTABLE=1`` in the environment before import to force every
-    portable path.
+    portable path, or ``LEDGER_CORE_DISABLE=avx2,sha_ni,bmi2`` (any of sse41, avx2,
+    bmi2, adx, sha_ni, avx512) to turn single features off; "disabled" lists those
+    taken, "disable_unknown" the names that were not understood.
     """
-    cpu = dict(_native.cpu_features())
+    cpu: Dict[str, Any] = dict(_native.cpu_features())
+    portable = bool(cpu.pop("portable_forced"))
+    disabled = list(cpu.pop("disabled"))
+    unknown = list(cpu.pop("disable_unknown"))
     return {
         "cpu": cpu,
         "paths": dict(_native.active_paths()),
         "threads": int(_native.hardware_thread_count()),
-        "portable_forced": bool(cpu.pop("portable_forced")),
+        "portable_forced": portable,
+        "disabled": disabled,
+        "disable_unknown": unknown,
     }
+
+
+def _warn_unknown_disable() -> None:
+    cpu: Dict[str, Any] = dict(_native.cpu_features())
+    unknown = list(cpu["disable_unknown"])
+    if unknown:
+        warnings.warn(
+            f"LEDGER_CORE_DISABLE names features ledger_core does not know: {', '.join(unknown)} "
+            "(known: sse41, avx2, bmi2, adx, sha_ni, avx512); they are ignored",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+_warn_unknown_disable()
 
 
 __all__ = [
