@@ -139,14 +139,31 @@ build_sanitized() {
 # ends the process with a non-zero status; leaks are not checked (CPython keeps its
 # interned objects to the end); a failed allocation returns null as it would unsanitized
 # (NativeMemoryError), instead of aborting; PYTHONMALLOC=malloc lets ASan see the bounds
-# of every Python object, not only of pymalloc's arenas.
+# of every Python object, not only of pymalloc's arenas. Reports go to files in
+# build/asan/reports (pytest captures stderr, and a halted process never prints what was
+# captured): sanitizer_reports prints them.
+SANITIZER_REPORTS=$ASAN_DIR/reports
 sanitized() {
   PYTHONPATH="$ASAN_DIR/pkg${PYTHONPATH:+:$PYTHONPATH}" \
   LD_PRELOAD="$SANITIZER_PRELOAD" \
   PYTHONMALLOC=malloc \
-  ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=0:allocator_may_return_null=1:detect_stack_use_after_return=0:print_summary=1" \
-  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87" \
+  ASAN_OPTIONS="halt_on_error=1:abort_on_error=0:exitcode=86:detect_leaks=0:allocator_may_return_null=1:print_summary=1:log_path=$SANITIZER_REPORTS/asan" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87:log_path=$SANITIZER_REPORTS/ubsan" \
     "$@"
+}
+
+# Prints every sanitizer report written since the reports folder was emptied; fails when
+# there is one (a report from a child process fails the stage too).
+sanitizer_reports() {
+  local f found=1
+  for f in "$SANITIZER_REPORTS"/*; do
+    [ -f "$f" ] || continue
+    found=0
+    say "sanitizer report $f:"
+    head -n 30 "$f" >&2
+    grep -m 1 '^SUMMARY' "$f" >&2 || true
+  done
+  return $(( 1 - found ))
 }
 
 # --- the test stages -----------------------------------------------------------------
@@ -176,6 +193,7 @@ pytest_status() {
     5) echo "collected no tests (a -k/-m filter that selects none of this stage's tests? narrow LEDGER_CORE_TEST_STAGES)" ;;
     86) echo "AddressSanitizer report (see above)" ;;
     87) echo "UndefinedBehaviorSanitizer report (see above)" ;;
+    88) echo "a sanitizer report from a child process (see above)" ;;
     *) echo "exit status $1 (a crash or a sanitizer abort?)" ;;
   esac
 }
@@ -209,10 +227,17 @@ sanitize_stage() {
     "$ASAN_DIR"/pkg/*) ;;
     *) say "under the sanitizers ledger_core._native came from $where, not build/asan/pkg"; return 1 ;;
   esac
-  local fuzz=()
+  local fuzz=() status=0
   [ -f tests/test_fuzz_native.py ] && fuzz=(tests/test_fuzz_native.py)
+  rm -rf "$SANITIZER_REPORTS"
+  mkdir -p "$SANITIZER_REPORTS"
   # shellcheck disable=SC2086
-  sanitized "$PY" -m pytest -q -p no:cacheprovider $PRIMITIVES "${fuzz[@]}" "$@"
+  sanitized "$PY" -m pytest -q -p no:cacheprovider $PRIMITIVES "${fuzz[@]}" "$@" || status=$?
+  if sanitizer_reports; then
+    say "the sanitizers reported (above); pytest exit status $status"
+    [ "$status" -ne 0 ] || status=88
+  fi
+  return "$status"
 }
 
 cmd_test() {
