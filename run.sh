@@ -142,7 +142,7 @@ build_sanitized() {
 # (NativeMemoryError), instead of aborting; PYTHONMALLOC=malloc lets ASan see the bounds
 # of every Python object, not only of pymalloc's arenas. Reports go to files in
 # build/asan/reports (pytest captures stderr, and a halted process never prints what was
-# captured): sanitizer_reports prints them.
+# captured): sanitizer_reported prints them.
 SANITIZER_REPORTS=$ASAN_DIR/reports
 sanitized() {
   PYTHONPATH="$ASAN_DIR/pkg${PYTHONPATH:+:$PYTHONPATH}" \
@@ -153,18 +153,18 @@ sanitized() {
     "$@"
 }
 
-# Prints every sanitizer report written since the reports folder was emptied; fails when
-# there is one (a report from a child process fails the stage too).
-sanitizer_reports() {
-  local f found=1
+# Prints every sanitizer report written since the reports folder was emptied; true when
+# there was one (a report from a child process fails the stage too).
+sanitizer_reported() {
+  local f reported=1
   for f in "$SANITIZER_REPORTS"/*; do
     [ -f "$f" ] || continue
-    found=0
+    reported=0
     say "sanitizer report $f:"
     head -n 30 "$f" >&2
     grep -m 1 '^SUMMARY' "$f" >&2 || true
   done
-  return $(( 1 - found ))
+  return "$reported"
 }
 
 # --- the test stages -----------------------------------------------------------------
@@ -236,7 +236,7 @@ sanitize_stage() {
   mkdir -p "$SANITIZER_REPORTS"
   # shellcheck disable=SC2086
   sanitized "$PY" -m pytest -q -p no:cacheprovider $PRIMITIVES "${extra[@]}" "$@" || status=$?
-  if sanitizer_reports; then
+  if sanitizer_reported; then
     say "the sanitizers reported (above); pytest exit status $status"
     [ "$status" -ne 0 ] || status=88
   fi
