@@ -234,8 +234,11 @@ sanitize_stage() {
   done
   rm -rf "$SANITIZER_REPORTS"
   mkdir -p "$SANITIZER_REPORTS"
+  # Fewer fuzz examples per target than the suite's 150: ASan makes each call several
+  # times slower, and memory errors show on the first input that reaches them.
   # shellcheck disable=SC2086
-  sanitized "$PY" -m pytest -q -p no:cacheprovider $PRIMITIVES "${extra[@]}" "$@" || status=$?
+  LEDGER_CORE_FUZZ_EXAMPLES=${LEDGER_CORE_FUZZ_EXAMPLES:-100} \
+    sanitized "$PY" -m pytest -q -p no:cacheprovider $PRIMITIVES "${extra[@]}" "$@" || status=$?
   if sanitizer_reported; then
     say "the sanitizers reported (above); pytest exit status $status"
     [ "$status" -ne 0 ] || status=88
