@@ -10,6 +10,7 @@
 namespace ledger_core {
 
 void bind_common(py::module_& m) {
+  m.attr("MAX_THREADS") = MAX_THREADS;
   m.def("cpu_features", [] {
     const CpuFeatures& f = cpu_features();
     py::dict d;

@@ -18,32 +18,23 @@ void bind_ed25519_single(py::module_& m);
 
 namespace {
 
-FixedItems checked_rows(const ByteArray& rows, size_t width, const char* arg) {
-  FixedItems items = fixed_items(rows, arg);
-  if (items.item_len != width)
-    throw py::value_error(std::string(arg) + " must have shape (N, " + std::to_string(width) +
-                          "), got (" + std::to_string(items.count) + ", " +
-                          std::to_string(items.item_len) + ")");
-  return items;
-}
-
 void check_count(size_t expected, size_t got, const char* arg) {
   if (expected != got)
-    throw py::value_error(std::string(arg) + " has " + std::to_string(got) +
-                          " items but public_keys has " + std::to_string(expected) +
-                          ": every argument needs one entry per signature");
+    throw_error(Status::invalid_argument, std::string(arg) + " has " + std::to_string(got) +
+                                              " items but public_keys has " + std::to_string(expected) +
+                                              ": every argument needs one entry per signature");
 }
 
-MsmMethod msm_method(int method) {
-  if (method < 0 || method > 2) throw py::value_error("msm must be 0 (auto), 1 (straus) or 2 (pippenger)");
-  return MsmMethod(method);
+MsmMethod msm_method(const py::object& method) {
+  return MsmMethod(uint_arg(method, "msm (0 auto, 1 straus, 2 pippenger)", 2));
 }
 
 py::array_t<uint8_t> run_batch(const FixedItems& pks, const MessageList& msgs, size_t msg_count,
-                               const FixedItems& sigs, size_t threads, int method) {
+                               const FixedItems& sigs, const py::object& threads_obj, const py::object& method) {
   check_count(pks.count, msg_count, "messages");
   check_count(pks.count, sigs.count, "signatures");
-  MsmMethod how = msm_method(method);
+  const MsmMethod how = msm_method(method);
+  const size_t threads = threads_arg(threads_obj);
   py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(pks.count));
   uint8_t* out = reasons.mutable_data();
   Status status;
@@ -55,11 +46,10 @@ py::array_t<uint8_t> run_batch(const FixedItems& pks, const MessageList& msgs, s
   return reasons;
 }
 
-Scalar scalar_arg(const py::bytes& data, const char* arg) {
-  std::string s = data;
-  if (s.size() != SCALAR_LEN) throw py::value_error(std::string(arg) + " must be 32 bytes");
+Scalar scalar_arg(const py::object& data, const char* arg) {
+  PinnedBytes bytes(data, arg, SCALAR_LEN);
   Scalar out;
-  sc_from_bytes(out, reinterpret_cast<const uint8_t*>(s.data()));
+  sc_from_bytes(out, bytes.data());
   return out;
 }
 
@@ -70,14 +60,14 @@ void bind_ed25519(py::module_& m) {
 
   m.def(
       "ed25519_verify_batch_fixed",
-      [](const ByteArray& public_keys, const ByteArray& messages, const ByteArray& signatures,
-         size_t threads, int msm) {
-        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
-        FixedItems msg_rows = fixed_items(messages, "messages");
-        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
+      [](const py::object& public_keys, const py::object& messages, const py::object& signatures,
+         const py::object& threads, const py::object& msm) {
+        PinnedRows pks(public_keys, "public_keys", ED25519_PUBLIC_KEY_LEN);
+        PinnedRows msg_rows(messages, "messages");
+        PinnedRows sigs(signatures, "signatures", ED25519_SIGNATURE_LEN);
         MessageList msgs;
-        msgs.fixed = &msg_rows;
-        return run_batch(pks, msgs, msg_rows.count, sigs, threads, msm);
+        msgs.fixed = &msg_rows.items();
+        return run_batch(pks.items(), msgs, msg_rows.items().count, sigs.items(), threads, msm);
       },
       py::arg("public_keys"), py::arg("messages"), py::arg("signatures"), py::arg("threads") = 0,
       py::arg("msm") = 0,
@@ -85,15 +75,14 @@ void bind_ed25519(py::module_& m) {
 
   m.def(
       "ed25519_verify_batch_var",
-      [](const ByteArray& public_keys, const py::buffer& buffer, const OffsetArray& offsets,
-         const ByteArray& signatures, size_t threads, int msm) {
-        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
-        py::buffer_info info = buffer.request();
-        VarItems msg_items = var_items(info, offsets, "messages");
-        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
+      [](const py::object& public_keys, const py::object& buffer, const py::object& offsets,
+         const py::object& signatures, const py::object& threads, const py::object& msm) {
+        PinnedRows pks(public_keys, "public_keys", ED25519_PUBLIC_KEY_LEN);
+        PinnedVarItems msg_items(buffer, offsets, "messages");
+        PinnedRows sigs(signatures, "signatures", ED25519_SIGNATURE_LEN);
         MessageList msgs;
-        msgs.var = &msg_items;
-        return run_batch(pks, msgs, msg_items.count, sigs, threads, msm);
+        msgs.var = &msg_items.items();
+        return run_batch(pks.items(), msgs, msg_items.items().count, sigs.items(), threads, msm);
       },
       py::arg("public_keys"), py::arg("buffer"), py::arg("offsets"), py::arg("signatures"),
       py::arg("threads") = 0, py::arg("msm") = 0,
@@ -103,25 +92,28 @@ void bind_ed25519(py::module_& m) {
   // cannot run on this CPU (or LEDGER_CORE_PORTABLE is set).
   m.def(
       "_ed25519_verify_batch_on_path",
-      [](const std::string& path, const ByteArray& public_keys, const py::buffer& buffer,
-         const OffsetArray& offsets, const ByteArray& signatures, size_t threads, int msm) -> py::object {
-        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
-        py::buffer_info info = buffer.request();
-        VarItems msg_items = var_items(info, offsets, "messages");
-        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
-        check_count(pks.count, msg_items.count, "messages");
-        check_count(pks.count, sigs.count, "signatures");
+      [](const py::object& path_arg, const py::object& public_keys, const py::object& buffer,
+         const py::object& offsets, const py::object& signatures, const py::object& threads_obj,
+         const py::object& msm) -> py::object {
+        const std::string path = str_arg(path_arg, "path");
+        PinnedRows pks(public_keys, "public_keys", ED25519_PUBLIC_KEY_LEN);
+        PinnedVarItems msg_items(buffer, offsets, "messages");
+        PinnedRows sigs(signatures, "signatures", ED25519_SIGNATURE_LEN);
+        const size_t count = pks.items().count;
+        check_count(count, msg_items.items().count, "messages");
+        check_count(count, sigs.items().count, "signatures");
         MessageList msgs;
-        msgs.var = &msg_items;
-        MsmMethod how = msm_method(msm);
-        py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(pks.count));
+        msgs.var = &msg_items.items();
+        const MsmMethod how = msm_method(msm);
+        const size_t threads = threads_arg(threads_obj);
+        py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(count));
         uint8_t* out = reasons.mutable_data();
         bool available = false;
         Status status;
         {
           py::gil_scoped_release release;
-          status = ed25519_verify_batch_on_path(path.c_str(), pks.data, msgs, sigs.data, pks.count, threads,
-                                                how, out, &available);
+          status = ed25519_verify_batch_on_path(path.c_str(), pks.items().data, msgs, sigs.items().data, count,
+                                                threads, how, out, &available);
         }
         if (!available) return py::none();
         check_status(status, "ed25519 batch verification");
@@ -135,11 +127,15 @@ void bind_ed25519(py::module_& m) {
   // None when an item is not exactly bytes; the facade then packs the list itself.
   m.def(
       "ed25519_verify_batch_list",
-      [](const ByteArray& public_keys, const py::list& messages, const ByteArray& signatures,
-         size_t threads, int msm) -> py::object {
-        FixedItems pks = checked_rows(public_keys, ED25519_PUBLIC_KEY_LEN, "public_keys");
-        FixedItems sigs = checked_rows(signatures, ED25519_SIGNATURE_LEN, "signatures");
-        py::tuple pinned = py::tuple(messages);
+      [](const py::object& public_keys, const py::object& messages, const py::object& signatures,
+         const py::object& threads, const py::object& msm) -> py::object {
+        PinnedRows pks(public_keys, "public_keys", ED25519_PUBLIC_KEY_LEN);
+        PinnedRows sigs(signatures, "signatures", ED25519_SIGNATURE_LEN);
+        if (!PyList_Check(messages.ptr()))
+          throw_error(Status::invalid_type, "messages must be a list of bytes, got " +
+                                                std::string(Py_TYPE(messages.ptr())->tp_name));
+        py::tuple pinned = py::reinterpret_steal<py::tuple>(PyList_AsTuple(messages.ptr()));
+        if (!pinned) throw py::error_already_set();
         const size_t count = pinned.size();
         std::vector<const uint8_t*> pointers(count);
         std::vector<size_t> lengths(count);
@@ -152,7 +148,7 @@ void bind_ed25519(py::module_& m) {
         MessageList msgs;
         msgs.pointers = pointers.data();
         msgs.lengths = lengths.data();
-        return run_batch(pks, msgs, count, sigs, threads, msm);
+        return run_batch(pks.items(), msgs, count, sigs.items(), threads, msm);
       },
       py::arg("public_keys"), py::arg("messages"), py::arg("signatures"), py::arg("threads") = 0,
       py::arg("msm") = 0,
@@ -174,25 +170,23 @@ void bind_ed25519(py::module_& m) {
 
   m.def(
       "ed25519_scalar_reduce64",
-      [](const py::bytes& data) {
-        std::string s = data;
-        if (s.size() != 64) throw py::value_error("input must be 64 bytes");
+      [](const py::object& data) {
+        PinnedBytes in(data, "data", 64);
         uint8_t out[32];
-        sc_reduce64(out, reinterpret_cast<const uint8_t*>(s.data()));
+        sc_reduce64(out, in.data());
         return py::bytes(reinterpret_cast<const char*>(out), 32);
       },
-      "The 64-byte little-endian integer mod L, as 32 bytes.");
+      py::arg("data"), "The 64-byte little-endian integer mod L, as 32 bytes.");
   m.def(
       "ed25519_scalar_is_canonical",
-      [](const py::bytes& data) {
-        std::string s = data;
-        if (s.size() != 32) throw py::value_error("scalar must be 32 bytes");
-        return sc_is_canonical(reinterpret_cast<const uint8_t*>(s.data()));
+      [](const py::object& data) {
+        PinnedBytes in(data, "data", SCALAR_LEN);
+        return sc_is_canonical(in.data());
       },
-      "True when the 32-byte little-endian integer is < L.");
+      py::arg("data"), "True when the 32-byte little-endian integer is < L.");
   m.def(
       "ed25519_scalar_muladd",
-      [](const py::bytes& a, const py::bytes& b, const py::bytes& c) {
+      [](const py::object& a, const py::object& b, const py::object& c) {
         uint8_t ab[32], bb[32], cb[32], out[32];
         sc_to_bytes(ab, scalar_arg(a, "a"));
         sc_to_bytes(bb, scalar_arg(b, "b"));
@@ -200,29 +194,31 @@ void bind_ed25519(py::module_& m) {
         sc_muladd(out, ab, bb, cb);
         return py::bytes(reinterpret_cast<const char*>(out), 32);
       },
-      "(a * b + c) mod L for 32-byte little-endian a, b, c.");
+      py::arg("a"), py::arg("b"), py::arg("c"), "(a * b + c) mod L for 32-byte little-endian a, b, c.");
 
   m.def(
       "ed25519_msm",
-      [](const ByteArray& points, const ByteArray& scalars, const py::bytes& b_scalar, int msm,
-         size_t threads) {
-        FixedItems pts = checked_rows(points, 32, "points");
-        FixedItems scs = checked_rows(scalars, 32, "scalars");
-        check_count(pts.count, scs.count, "scalars");
-        std::vector<ge_p3> decoded(pts.count);
-        std::vector<Scalar> s(pts.count);
-        for (size_t i = 0; i < pts.count; ++i) {
-          if (!ge_decompress_strict(decoded[i], pts.item(i)))
-            throw py::value_error("points[" + std::to_string(i) + "] does not decode strictly");
-          if (!sc_is_canonical(scs.item(i)))
-            throw py::value_error("scalars[" + std::to_string(i) + "] must be < L");
-          sc_from_bytes(s[i], scs.item(i));
+      [](const py::object& points, const py::object& scalars, const py::object& b_scalar, const py::object& msm,
+         const py::object& threads_obj) {
+        PinnedRows pts(points, "points", 32);
+        PinnedRows scs(scalars, "scalars", 32);
+        check_count(pts.items().count, scs.items().count, "scalars");
+        const size_t count = pts.items().count;
+        std::vector<ge_p3> decoded(count);
+        std::vector<Scalar> s(count);
+        for (size_t i = 0; i < count; ++i) {
+          if (!ge_decompress_strict(decoded[i], pts.items().item(i)))
+            throw_error(Status::invalid_argument, "points[" + std::to_string(i) + "] does not decode strictly");
+          if (!sc_is_canonical(scs.items().item(i)))
+            throw_error(Status::invalid_argument, "scalars[" + std::to_string(i) + "] must be < L");
+          sc_from_bytes(s[i], scs.items().item(i));
         }
-        Scalar b = scalar_arg(b_scalar, "b_scalar");
-        uint8_t bb[32];
-        sc_to_bytes(bb, b);
-        if (!sc_is_canonical(bb)) throw py::value_error("b_scalar must be < L");
-        MsmMethod how = msm_method(msm);
+        PinnedBytes b_bytes(b_scalar, "b_scalar", SCALAR_LEN);
+        if (!sc_is_canonical(b_bytes.data())) throw_error(Status::invalid_argument, "b_scalar must be < L");
+        Scalar b;
+        sc_from_bytes(b, b_bytes.data());
+        const MsmMethod how = msm_method(msm);
+        const size_t threads = threads_arg(threads_obj);
         ge_p3 r;
         Status status;
         {

@@ -1,8 +1,10 @@
 // Bindings for the hash primitives: SHA-256, SHA-512, BLAKE3 (one-shot, incremental,
 // batched). Buffers are pinned with the GIL held; the GIL is released around native work
 // of at least RELEASE_GIL_MIN_BYTES; batches are split over the shared thread pool.
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,70 +22,29 @@ namespace {
 constexpr size_t LANE_GROUP = 8;
 constexpr size_t MIN_BYTES_PER_TASK = 64 * 1024;
 
-// A bytes-like argument pinned for the duration of a call. bytes objects (the common
-// case) are read directly; anything else goes through the buffer protocol.
-struct PinnedBytes {
-  py::buffer_info info;
-  ByteSpan span;
-};
-
-PinnedBytes pin_bytes(const py::object& obj) {
-  PinnedBytes pinned;
-  if (PyBytes_Check(obj.ptr())) {
-    pinned.span.data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj.ptr()));
-    pinned.span.len = static_cast<size_t>(PyBytes_GET_SIZE(obj.ptr()));
-  } else {
-    pinned.info = py::reinterpret_borrow<py::buffer>(obj).request();
-    pinned.span = byte_span(pinned.info);
-  }
-  return pinned;
-}
-
-// A new bytes object of `len` bytes for native code to fill (it is not shared until
-// returned, so it may be written with the GIL released).
-py::bytes new_bytes(size_t len, uint8_t** data) {
-  PyObject* obj = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(len));
-  if (obj == nullptr) throw py::error_already_set();
-  *data = reinterpret_cast<uint8_t*>(PyBytes_AS_STRING(obj));
-  return py::reinterpret_steal<py::bytes>(obj);
-}
+// The most output one call may ask for (a bytes object of that size is allocated).
+constexpr uint64_t MAX_OUTPUT_LEN = uint64_t(1) << 40;
 
 template <size_t Len, void (*Hash)(const uint8_t*, size_t, uint8_t*)>
 py::bytes one_shot(const py::object& data) {
-  PinnedBytes in = pin_bytes(data);
+  PinnedBytes in(data, "data");
   uint8_t* out;
   py::bytes result = new_bytes(Len, &out);
-  if (in.span.len >= RELEASE_GIL_MIN_BYTES) {
-    py::gil_scoped_release release;
-    Hash(in.span.data, in.span.len, out);
-  } else {
-    Hash(in.span.data, in.span.len, out);
-  }
+  run_native(in.size(), [&] { Hash(in.data(), in.size(), out); });
   return result;
 }
 
-// Runs fn with the GIL released when the work is big enough to be worth it.
-template <typename Fn>
-void run_native(size_t work_bytes, Fn&& fn) {
-  if (work_bytes >= RELEASE_GIL_MIN_BYTES) {
-    py::gil_scoped_release release;
-    fn();
-  } else {
-    fn();
+// Optional 32-byte key: None -> no key.
+struct OptionalKey {
+  explicit OptionalKey(const py::object& key) {
+    if (!key.is_none()) pinned.emplace(key, "key", BLAKE3_KEY_LEN);
   }
-}
+  const uint8_t* data() const { return pinned ? pinned->data() : nullptr; }
+  std::optional<PinnedBytes> pinned;
+};
 
-// Optional 32-byte key: None -> null. The buffer_info keeps it pinned.
-const uint8_t* optional_key(const py::object& key, py::buffer_info& pinned) {
-  if (key.is_none()) return nullptr;
-  pinned = py::reinterpret_borrow<py::buffer>(key).request();
-  if (static_cast<size_t>(pinned.size * pinned.itemsize) != BLAKE3_KEY_LEN)
-    throw py::value_error("key must be " + std::to_string(BLAKE3_KEY_LEN) + " bytes");
-  return static_cast<const uint8_t*>(pinned.ptr);
-}
-
-ByteArray digest_rows(size_t count, size_t digest_len) {
-  return ByteArray({static_cast<py::ssize_t>(count), static_cast<py::ssize_t>(digest_len)});
+size_t output_len(const py::object& length) {
+  return static_cast<size_t>(uint_arg(length, "length", MAX_OUTPUT_LEN));
 }
 
 // Splits count items into lane groups over `threads` threads; fn(begin, end) hashes
@@ -100,63 +61,66 @@ void parallel_items(size_t count, size_t item_bytes, size_t threads, Fn&& fn) {
   });
 }
 
-py::bytes blake3_one_shot(const py::object& data, const py::object& key, size_t length) {
-  PinnedBytes in = pin_bytes(data);
-  py::buffer_info key_info;
-  const uint8_t* key_ptr = optional_key(key, key_info);
+py::bytes blake3_one_shot(const py::object& data, const py::object& key_arg, const py::object& length_arg) {
+  PinnedBytes in(data, "data");
+  OptionalKey key(key_arg);
+  const size_t length = output_len(length_arg);
   uint8_t* out;
   py::bytes result = new_bytes(length, &out);
-  run_native(in.span.len > length ? in.span.len : length, [&] {
+  run_native(in.size() > length ? in.size() : length, [&] {
     if (length == BLAKE3_OUT_LEN) {  // the one-shot functions skip the hasher for short inputs
-      if (key_ptr) blake3_keyed_hash(key_ptr, in.span.data, in.span.len, out);
-      else blake3_hash(in.span.data, in.span.len, out);
+      if (key.data()) blake3_keyed_hash(key.data(), in.data(), in.size(), out);
+      else blake3_hash(in.data(), in.size(), out);
       return;
     }
     Blake3Hasher h;
-    if (key_ptr) h.init_keyed(key_ptr); else h.init();
-    h.update(in.span.data, in.span.len);
+    if (key.data()) h.init_keyed(key.data()); else h.init();
+    h.update(in.data(), in.size());
     h.finalize(out, length);
   });
   return result;
 }
 
-py::bytes blake3_derive_key_binding(const std::string& context, const py::object& material,
-                                    size_t length) {
-  PinnedBytes in = pin_bytes(material);
+py::bytes blake3_derive_key_binding(const py::object& context_arg, const py::object& material,
+                                    const py::object& length_arg) {
+  const std::string context = str_arg(context_arg, "context");
+  PinnedBytes in(material, "material");
+  const size_t length = output_len(length_arg);
   uint8_t* out;
   py::bytes result = new_bytes(length, &out);
-  run_native(in.span.len > length ? in.span.len : length, [&] {
+  run_native(in.size() > length ? in.size() : length, [&] {
     Blake3Hasher h;
     h.init_derive_key(context.data(), context.size());
-    h.update(in.span.data, in.span.len);
+    h.update(in.data(), in.size());
     h.finalize(out, length);
   });
   return result;
 }
 
-ByteArray blake3_many_fixed(const ByteArray& rows, const py::object& key, size_t threads,
-                            bool portable) {
-  FixedItems items = fixed_items(rows, "items");
-  py::buffer_info key_info;
-  const uint8_t* key_ptr = optional_key(key, key_info);
-  ByteArray result = digest_rows(items.count, BLAKE3_OUT_LEN);
+py::array_t<uint8_t> blake3_many_fixed(const py::object& rows, const py::object& key_arg, const py::object& threads_obj,
+                                       bool portable) {
+  PinnedRows pinned(rows, "items");
+  const FixedItems& items = pinned.items();
+  OptionalKey key(key_arg);
+  const size_t threads = threads_arg(threads_obj);
+  py::array_t<uint8_t> result = new_rows(items.count, BLAKE3_OUT_LEN);
   uint8_t* out = result.mutable_data();
   auto hash = portable ? blake3_hash_many_portable : blake3_hash_many;
   run_native(items.count * items.item_len, [&] {
     parallel_items(items.count, items.item_len, threads, [&](size_t begin, size_t end) {
-      hash(items.item(begin), items.item_len, end - begin, key_ptr, out + begin * BLAKE3_OUT_LEN);
+      hash(items.item(begin), items.item_len, end - begin, key.data(), out + begin * BLAKE3_OUT_LEN);
     });
   });
   return result;
 }
 
-ByteArray blake3_many_var(const py::buffer& buffer, const OffsetArray& offsets, const py::object& key,
-                          size_t threads, bool portable) {
-  py::buffer_info buffer_info = buffer.request();
-  VarItems items = var_items(buffer_info, offsets, "items");
-  py::buffer_info key_info;
-  const uint8_t* key_ptr = optional_key(key, key_info);
-  ByteArray result = digest_rows(items.count, BLAKE3_OUT_LEN);
+py::array_t<uint8_t> blake3_many_var(const py::object& buffer, const py::object& offsets, const py::object& key_arg,
+                                     const py::object& threads_obj, bool portable) {
+  PinnedVarItems pinned(buffer, offsets, "items");
+  const VarItems& items = pinned.items();
+  OptionalKey key(key_arg);
+  const size_t threads = threads_arg(threads_obj);
+  py::array_t<uint8_t> result = new_rows(items.count, BLAKE3_OUT_LEN);
   uint8_t* out = result.mutable_data();
   auto hash = portable ? blake3_hash_var_portable : blake3_hash_var;
   const size_t total = items.count ? size_t(items.offsets[items.count] - items.offsets[0]) : 0;
@@ -166,15 +130,17 @@ ByteArray blake3_many_var(const py::buffer& buffer, const OffsetArray& offsets, 
       VarItems part = items;
       part.offsets = items.offsets + begin;
       part.count = end - begin;
-      hash(part, key_ptr, out + begin * BLAKE3_OUT_LEN);
+      hash(part, key.data(), out + begin * BLAKE3_OUT_LEN);
     });
   });
   return result;
 }
 
-ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable) {
-  FixedItems items = fixed_items(rows, "items");
-  ByteArray result = digest_rows(items.count, SHA256_LEN);
+py::array_t<uint8_t> sha256_many_fixed(const py::object& rows, const py::object& threads_obj, bool portable) {
+  PinnedRows pinned(rows, "items");
+  const FixedItems& items = pinned.items();
+  const size_t threads = threads_arg(threads_obj);
+  py::array_t<uint8_t> result = new_rows(items.count, SHA256_LEN);
   uint8_t* out = result.mutable_data();
   auto hash = portable ? sha256_many_portable : sha256_many;
   run_native(items.count * items.item_len, [&] {
@@ -185,43 +151,26 @@ ByteArray sha256_many_fixed(const ByteArray& rows, size_t threads, bool portable
   return result;
 }
 
-// Items for sha512_many_parts: each a bytes-like message or a tuple/list of up to three
-// bytes-like parts (R, A, M for Ed25519). The item sequence and any list of parts are
-// copied into tuples, so another thread cannot drop a bytes object while the GIL is
-// released; other buffers are pinned through the buffer protocol. bytes are read in place.
+// Items for sha512_many_parts: each a bytes-like message or a tuple of up to three
+// bytes-like parts hashed as their concatenation (R, A, M for Ed25519; the facade turns
+// hashing.Parts into such a tuple). The item sequence is copied into a tuple, so another
+// thread cannot drop an item while the GIL is released; every part is pinned.
 struct PinnedParts {
   py::object items_tuple;
-  std::vector<py::object> part_tuples;
-  std::vector<PinnedBytes> pinned;
+  std::deque<PinnedBytes> pinned;
   std::vector<Sha512Parts> items;
   size_t total_len = 0;
 };
 
-// C-contiguous: the bytes of the buffer are the item's bytes in order.
-bool contiguous(const py::buffer_info& info) {
-  py::ssize_t expected = info.itemsize;
-  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
-    if (info.shape[d] > 1 && info.strides[d] != expected) return false;
-    expected *= info.shape[d];
-  }
-  return true;
+void pin_part(PinnedParts& out, PyObject* obj, size_t index, const uint8_t** data, size_t* len) {
+  out.pinned.emplace_back(py::handle(obj), ArgName("items", index));
+  *data = out.pinned.back().data();
+  *len = out.pinned.back().size();
 }
 
-void pin_part(PinnedParts& pinned, PyObject* obj, size_t index, const uint8_t** data, size_t* len) {
-  if (PyBytes_Check(obj)) {
-    *data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj));
-    *len = static_cast<size_t>(PyBytes_GET_SIZE(obj));
-    return;
-  }
-  pinned.pinned.push_back(pin_bytes(py::reinterpret_borrow<py::object>(obj)));
-  if (!contiguous(pinned.pinned.back().info))
-    throw py::type_error("items[" + std::to_string(index) + "] must be a contiguous buffer");
-  *data = pinned.pinned.back().span.data;
-  *len = pinned.pinned.back().span.len;
-}
-
-PinnedParts pin_parts(const py::object& seq) {
-  PinnedParts out;
+void pin_parts(PinnedParts& out, const py::object& seq) {
+  if (!PyList_Check(seq.ptr()) && !PyTuple_Check(seq.ptr()))
+    throw_error(Status::invalid_type, "items must be a list or tuple, got " + std::string(Py_TYPE(seq.ptr())->tp_name));
   out.items_tuple = py::reinterpret_steal<py::object>(PySequence_Tuple(seq.ptr()));
   if (!out.items_tuple) throw py::error_already_set();
   const size_t count = static_cast<size_t>(PyTuple_GET_SIZE(out.items_tuple.ptr()));
@@ -233,16 +182,11 @@ PinnedParts pin_parts(const py::object& seq) {
       item.part[k] = nullptr;
       item.len[k] = 0;
     }
-    if (PyList_Check(obj)) {
-      out.part_tuples.push_back(py::reinterpret_steal<py::object>(PyList_AsTuple(obj)));
-      if (!out.part_tuples.back()) throw py::error_already_set();
-      obj = out.part_tuples.back().ptr();
-    }
     if (PyTuple_Check(obj)) {
       const size_t part_count = static_cast<size_t>(PyTuple_GET_SIZE(obj));
       if (part_count > 3)
-        throw py::value_error("items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
-                              " parts; a message is at most 3 parts");
+        throw_error(Status::invalid_argument, "items[" + std::to_string(i) + "] has " + std::to_string(part_count) +
+                                                  " parts; a message is at most 3 parts");
       for (size_t k = 0; k < part_count; ++k)
         pin_part(out, PyTuple_GET_ITEM(obj, static_cast<Py_ssize_t>(k)), i, &item.part[k], &item.len[k]);
     } else {
@@ -250,13 +194,14 @@ PinnedParts pin_parts(const py::object& seq) {
     }
     out.total_len += item.len[0] + item.len[1] + item.len[2];
   }
-  return out;
 }
 
-ByteArray sha512_many_parts_binding(const py::object& seq, size_t threads, bool portable) {
-  PinnedParts parts = pin_parts(seq);
+py::array_t<uint8_t> sha512_many_parts_binding(const py::object& seq, const py::object& threads_obj, bool portable) {
+  PinnedParts parts;
+  pin_parts(parts, seq);
+  const size_t threads = threads_arg(threads_obj);
   const size_t count = parts.items.size();
-  ByteArray result = digest_rows(count, SHA512_LEN);
+  py::array_t<uint8_t> result = new_rows(count, SHA512_LEN);
   uint8_t* out = result.mutable_data();
   auto hash = portable ? sha512_many_parts_portable : sha512_many_parts;
   const Sha512Parts* items = parts.items.data();
@@ -286,31 +231,33 @@ void bind_blake3_hasher(py::module_& m) {
         obj->hasher.init();
         return obj;
       }))
-      .def_static("keyed", [](const py::buffer& key) {
-        py::buffer_info info = key.request();
-        if (static_cast<size_t>(info.size * info.itemsize) != BLAKE3_KEY_LEN)
-          throw py::value_error("key must be " + std::to_string(BLAKE3_KEY_LEN) + " bytes");
+      .def_static("keyed", [](const py::object& key_arg) {
+        PinnedBytes key(key_arg, "key", BLAKE3_KEY_LEN);
         auto obj = blake3_object();
-        obj->hasher.init_keyed(static_cast<const uint8_t*>(info.ptr));
+        obj->hasher.init_keyed(key.data());
         return obj;
       }, py::arg("key"))
-      .def_static("derive_key", [](const std::string& context) {
+      .def_static("derive_key", [](const py::object& context_arg) {
+        const std::string context = str_arg(context_arg, "context");
         auto obj = blake3_object();
         obj->hasher.init_derive_key(context.data(), context.size());
         return obj;
       }, py::arg("context"))
       .def("update", [](Blake3Object& self, const py::object& data) {
-        PinnedBytes in = pin_bytes(data);
-        run_native(in.span.len, [&] {
+        PinnedBytes in(data, "data");
+        run_native(in.size(), [&] {
           std::lock_guard<std::mutex> lock(self.mutex);
-          self.hasher.update(in.span.data, in.span.len);
+          self.hasher.update(in.data(), in.size());
         });
       }, py::arg("data"))
-      .def("finalize", [](Blake3Object& self, size_t length) {
+      .def("finalize", [](Blake3Object& self, const py::object& length_arg) {
+        const size_t length = output_len(length_arg);
         uint8_t* out;
         py::bytes result = new_bytes(length, &out);
-        std::lock_guard<std::mutex> lock(self.mutex);
-        self.hasher.finalize(out, length);
+        run_native(length, [&] {
+          std::lock_guard<std::mutex> lock(self.mutex);
+          self.hasher.finalize(out, length);
+        });
         return result;
       }, py::arg("length") = BLAKE3_OUT_LEN)
       .def("copy", [](Blake3Object& self) {
@@ -332,6 +279,7 @@ void bind_hashing(py::module_& m) {
   m.attr("BLAKE3_KEY_LEN") = BLAKE3_KEY_LEN;
   m.attr("BLAKE3_BLOCK_LEN") = BLAKE3_BLOCK_LEN;
   m.attr("BLAKE3_CHUNK_LEN") = BLAKE3_CHUNK_LEN;
+  m.attr("MAX_OUTPUT_LEN") = MAX_OUTPUT_LEN;
 
   m.def("sha256", &one_shot<SHA256_LEN, sha256>, py::arg("data"));
   m.def("sha256_portable", &one_shot<SHA256_LEN, sha256_portable>, py::arg("data"));

@@ -16,13 +16,14 @@
 namespace ledger_core {
 namespace {
 
-MerkleSuite suite_from(int suite) {
-  if (suite == int(MerkleSuite::blake3) || suite == int(MerkleSuite::sha256)) {
+MerkleSuite suite_arg(const py::object& obj) {
+  const uint64_t suite = uint_arg(obj, "suite", 255);
+  if (suite == uint64_t(MerkleSuite::blake3) || suite == uint64_t(MerkleSuite::sha256)) {
     const MerkleSuite s = static_cast<MerkleSuite>(suite);
     if (merkle_suite_available(s)) return s;
-    throw py::value_error("merkle suite " + std::to_string(suite) + " is not built into this ledger_core");
+    throw_error(Status::invalid_argument, "merkle suite " + std::to_string(suite) + " is not built into this ledger_core");
   }
-  throw py::value_error("unknown merkle suite " + std::to_string(suite));
+  throw_error(Status::invalid_argument, "suite: unknown merkle suite " + std::to_string(suite));
 }
 
 py::bytes hash_bytes(const uint8_t* hash) {
@@ -39,9 +40,9 @@ py::list hash_list(const uint8_t* hashes, size_t count) {
 class PyMerkleTree {
  public:
   // lending=false picks the CopyingNodeStore: the get()/put() path, for tests.
-  PyMerkleTree(int suite, bool lending)
-      : tree_(suite_from(suite), lending ? std::unique_ptr<MerkleNodeStore>(new MemoryNodeStore())
-                                         : std::unique_ptr<MerkleNodeStore>(new CopyingNodeStore())),
+  PyMerkleTree(const py::object& suite, bool lending)
+      : tree_(suite_arg(suite), lending ? std::unique_ptr<MerkleNodeStore>(new MemoryNodeStore())
+                                        : std::unique_ptr<MerkleNodeStore>(new CopyingNodeStore())),
         lending_(lending) {}
 
   uint64_t size() {
@@ -49,41 +50,40 @@ class PyMerkleTree {
     return tree_.size();
   }
 
-  uint64_t append_hashes(const ByteArray& rows, size_t threads) {
-    const FixedItems items = fixed_items(rows, "leaf_hashes");
-    if (items.item_len != MERKLE_HASH_LEN) throw py::value_error("leaf_hashes must have shape (N, 32)");
+  uint64_t append_hashes(const py::object& rows, const py::object& threads_obj) {
+    PinnedRows pinned(rows, "leaf_hashes", MERKLE_HASH_LEN);
+    const FixedItems& items = pinned.items();
+    const size_t threads = threads_arg(threads_obj);
     return run_append([&] { return tree_.append_hashes(items.data, items.count, threads); },
                       items.count * MERKLE_HASH_LEN, "MerkleTree.extend_hashes");
   }
 
-  uint64_t append_fixed(const ByteArray& rows, size_t threads) {
-    const FixedItems items = fixed_items(rows, "items");
+  uint64_t append_fixed(const py::object& rows, const py::object& threads_obj) {
+    PinnedRows pinned(rows, "items");
+    const FixedItems& items = pinned.items();
+    const size_t threads = threads_arg(threads_obj);
     return run_append([&] { return tree_.append_leaves(items, threads); }, items.count * items.item_len + items.count * 64,
                       "MerkleTree.extend");
   }
 
-  uint64_t append_var(const py::buffer& buffer, const OffsetArray& offsets, size_t threads) {
-    py::buffer_info info = buffer.request();
-    const VarItems items = var_items(info, offsets, "items");
+  uint64_t append_var(const py::object& buffer, const py::object& offsets, const py::object& threads_obj) {
+    PinnedVarItems pinned(buffer, offsets, "items");
+    const VarItems& items = pinned.items();
+    const size_t threads = threads_arg(threads_obj);
     return run_append([&] { return tree_.append_leaves(items, threads); }, items.buffer_len + items.count * 64,
                       "MerkleTree.extend");
   }
 
   // One leaf: hashed here (no batch machinery), then appended as its hash.
-  uint64_t append_one(const py::buffer& data) {
-    py::buffer_info info = data.request();
-    const ByteSpan in = byte_span(info);
+  uint64_t append_one(const py::object& data) {
+    PinnedBytes in(data, "data");
     uint8_t leaf[MERKLE_HASH_LEN];
-    if (in.len >= RELEASE_GIL_MIN_BYTES) {
-      py::gil_scoped_release release;
-      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
-    } else {
-      merkle_hash_leaf(tree_.suite(), in.data, in.len, leaf);
-    }
+    run_native(in.size(), [&] { merkle_hash_leaf(tree_.suite(), in.data(), in.size(), leaf); });
     return run_append([&] { return tree_.append_hashes(leaf, 1, 1); }, 0, "MerkleTree.append");
   }
 
-  void reserve(uint64_t leaf_count) {
+  void reserve(const py::object& leaf_count_arg) {
+    const uint64_t leaf_count = uint_arg(leaf_count_arg, "leaf_count");
     Status s;
     {
       py::gil_scoped_release release;
@@ -93,7 +93,8 @@ class PyMerkleTree {
     check_status(s, "MerkleTree.reserve: " + std::to_string(leaf_count) + " leaves");
   }
 
-  py::bytes root(uint64_t size) {
+  py::bytes root(const py::object& size_arg) {
+    const uint64_t size = uint_arg(size_arg, "size");
     uint8_t out[MERKLE_HASH_LEN];
     Status s;
     {
@@ -104,7 +105,8 @@ class PyMerkleTree {
     return hash_bytes(out);
   }
 
-  py::bytes leaf_hash(uint64_t index) {
+  py::bytes leaf_hash(const py::object& index_arg) {
+    const uint64_t index = uint_arg(index_arg, "index");
     uint8_t out[MERKLE_HASH_LEN];
     Status s;
     {
@@ -115,7 +117,8 @@ class PyMerkleTree {
     return hash_bytes(out);
   }
 
-  py::list inclusion_proof(uint64_t index, uint64_t size) {
+  py::list inclusion_proof(const py::object& index_arg, const py::object& size_arg) {
+    const uint64_t index = uint_arg(index_arg, "index"), size = uint_arg(size_arg, "size");
     uint8_t out[MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN];
     size_t count = 0;
     Status s;
@@ -128,7 +131,8 @@ class PyMerkleTree {
     return hash_list(out, count);
   }
 
-  py::list consistency_proof(uint64_t old_size, uint64_t new_size) {
+  py::list consistency_proof(const py::object& old_arg, const py::object& new_arg) {
+    const uint64_t old_size = uint_arg(old_arg, "old_size"), new_size = uint_arg(new_arg, "new_size");
     uint8_t out[MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN];
     size_t count = 0;
     Status s;
@@ -184,14 +188,14 @@ class PyMerkleTree {
   bool lending_;
 };
 
-// A proof as one buffer of 32 * count bytes (the facade joins it); null when the length
-// is not a multiple of 32, never null otherwise (an empty buffer may have no pointer).
-const uint8_t* proof_hashes(const py::buffer_info& info, size_t* count) {
-  const ByteSpan span = byte_span(info);
-  *count = span.len / MERKLE_HASH_LEN;
-  if (span.len % MERKLE_HASH_LEN != 0) return nullptr;
+// A proof as one buffer of 32 * count bytes (the facade joins it); false when the length
+// is not a multiple of 32 (a malformed proof verifies false, it does not raise).
+bool proof_hashes(const PinnedBytes& proof, const uint8_t** hashes, size_t* count) {
   static const uint8_t kNoHashes[1] = {0};
-  return span.len == 0 ? kNoHashes : span.data;
+  if (proof.size() % MERKLE_HASH_LEN != 0) return false;
+  *count = proof.size() / MERKLE_HASH_LEN;
+  *hashes = proof.size() == 0 ? kNoHashes : proof.data();
+  return true;
 }
 
 }  // namespace
@@ -202,39 +206,31 @@ void bind_merkle(py::module_& m) {
   m.attr("MERKLE_SUITE_SHA256") = int(MerkleSuite::sha256);
   m.attr("MERKLE_MAX_PROOF_COUNT") = MERKLE_MAX_PROOF_COUNT;
 
-  m.def("merkle_suite_available", [](int suite) {
-    return (suite == int(MerkleSuite::blake3) || suite == int(MerkleSuite::sha256)) &&
+  m.def("merkle_suite_available", [](const py::object& suite_obj) {
+    const uint64_t suite = uint_arg(suite_obj, "suite", 255);
+    return (suite == uint64_t(MerkleSuite::blake3) || suite == uint64_t(MerkleSuite::sha256)) &&
            merkle_suite_available(static_cast<MerkleSuite>(suite));
   }, py::arg("suite"));
 
-  m.def("merkle_leaf_hash", [](int suite, const py::buffer& data) {
-    const MerkleSuite s = suite_from(suite);
-    py::buffer_info info = data.request();
-    const ByteSpan in = byte_span(info);
+  m.def("merkle_leaf_hash", [](const py::object& suite, const py::object& data) {
+    const MerkleSuite s = suite_arg(suite);
+    PinnedBytes in(data, "data");
     uint8_t out[MERKLE_HASH_LEN];
-    if (in.len >= RELEASE_GIL_MIN_BYTES) {
-      py::gil_scoped_release release;
-      merkle_hash_leaf(s, in.data, in.len, out);
-    } else {
-      merkle_hash_leaf(s, in.data, in.len, out);
-    }
+    run_native(in.size(), [&] { merkle_hash_leaf(s, in.data(), in.size(), out); });
     return hash_bytes(out);
   }, py::arg("suite"), py::arg("data"));
 
-  m.def("merkle_node_hash", [](int suite, const py::buffer& left, const py::buffer& right) {
-    const MerkleSuite s = suite_from(suite);
-    py::buffer_info l = left.request(), r = right.request();
-    const ByteSpan ls = byte_span(l), rs = byte_span(r);
-    if (ls.len != MERKLE_HASH_LEN || rs.len != MERKLE_HASH_LEN)
-      throw py::value_error("merkle_node_hash: left and right must be 32 bytes each");
+  m.def("merkle_node_hash", [](const py::object& suite, const py::object& left, const py::object& right) {
+    const MerkleSuite s = suite_arg(suite);
+    PinnedBytes l(left, "left", MERKLE_HASH_LEN), r(right, "right", MERKLE_HASH_LEN);
     uint8_t out[MERKLE_HASH_LEN];
-    merkle_hash_node(s, ls.data, rs.data, out);
+    merkle_hash_node(s, l.data(), r.data(), out);
     return hash_bytes(out);
   }, py::arg("suite"), py::arg("left"), py::arg("right"));
 
-  m.def("merkle_empty_root", [](int suite) {
+  m.def("merkle_empty_root", [](const py::object& suite) {
     uint8_t out[MERKLE_HASH_LEN];
-    merkle_empty_root(suite_from(suite), out);
+    merkle_empty_root(suite_arg(suite), out);
     return hash_bytes(out);
   }, py::arg("suite"));
 
@@ -244,32 +240,33 @@ void bind_merkle(py::module_& m) {
     return py::make_tuple(hash_bytes(leaf), hash_bytes(node));
   });
 
-  m.def("merkle_verify_inclusion", [](int suite, const py::buffer& leaf_hash, uint64_t index,
-                                      uint64_t size, const py::buffer& proof, const py::buffer& root) {
-    const MerkleSuite s = suite_from(suite);
-    py::buffer_info leaf_info = leaf_hash.request(), proof_info = proof.request(), root_info = root.request();
+  m.def("merkle_verify_inclusion", [](const py::object& suite, const py::object& leaf_hash, const py::object& index,
+                                      const py::object& size, const py::object& proof, const py::object& root) {
+    const MerkleSuite s = suite_arg(suite);
+    PinnedBytes leaf(leaf_hash, "leaf_hash"), path(proof, "proof"), root_hash(root, "root");
+    const uint64_t index_v = uint_arg(index, "index"), size_v = uint_arg(size, "size");
+    const uint8_t* hashes = nullptr;
     size_t count = 0;
-    const uint8_t* hashes = proof_hashes(proof_info, &count);
-    if (hashes == nullptr) return false;
-    return merkle_verify_inclusion(s, byte_span(leaf_info), index, size, hashes, count, byte_span(root_info));
+    if (!proof_hashes(path, &hashes, &count)) return false;
+    return merkle_verify_inclusion(s, leaf.span(), index_v, size_v, hashes, count, root_hash.span());
   }, py::arg("suite"), py::arg("leaf_hash"), py::arg("index"), py::arg("size"), py::arg("proof"),
      py::arg("root"));
 
-  m.def("merkle_verify_consistency", [](int suite, uint64_t old_size, uint64_t new_size,
-                                        const py::buffer& old_root, const py::buffer& new_root,
-                                        const py::buffer& proof) {
-    const MerkleSuite s = suite_from(suite);
-    py::buffer_info old_info = old_root.request(), new_info = new_root.request(), proof_info = proof.request();
+  m.def("merkle_verify_consistency", [](const py::object& suite, const py::object& old_size,
+                                        const py::object& new_size, const py::object& old_root,
+                                        const py::object& new_root, const py::object& proof) {
+    const MerkleSuite s = suite_arg(suite);
+    PinnedBytes old_hash(old_root, "old_root"), new_hash(new_root, "new_root"), path(proof, "proof");
+    const uint64_t old_v = uint_arg(old_size, "old_size"), new_v = uint_arg(new_size, "new_size");
+    const uint8_t* hashes = nullptr;
     size_t count = 0;
-    const uint8_t* hashes = proof_hashes(proof_info, &count);
-    if (hashes == nullptr) return false;
-    return merkle_verify_consistency(s, old_size, new_size, byte_span(old_info), byte_span(new_info),
-                                     hashes, count);
+    if (!proof_hashes(path, &hashes, &count)) return false;
+    return merkle_verify_consistency(s, old_v, new_v, old_hash.span(), new_hash.span(), hashes, count);
   }, py::arg("suite"), py::arg("old_size"), py::arg("new_size"), py::arg("old_root"),
      py::arg("new_root"), py::arg("proof"));
 
   py::class_<PyMerkleTree>(m, "MerkleTree")
-      .def(py::init<int, bool>(), py::arg("suite"), py::arg("lending") = true)
+      .def(py::init<const py::object&, bool>(), py::arg("suite"), py::arg("lending") = true)
       .def_property_readonly("size", &PyMerkleTree::size)
       .def("append_one", &PyMerkleTree::append_one, py::arg("data"))
       .def("append_hashes", &PyMerkleTree::append_hashes, py::arg("leaf_hashes"), py::arg("threads") = 1)

@@ -4,6 +4,7 @@
 
 PYBIND11_MODULE(_native, m) {
   m.doc() = "ledger_core native core (private: use the ledger_core package)";
+  ledger_core::register_exception_translator();
   ledger_core::bind_common(m);
   ledger_core::bind_hashing(m);
   ledger_core::bind_ed25519(m);

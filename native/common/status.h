@@ -15,6 +15,7 @@ enum class Status : int {
   malformed = 3,         // input bytes do not parse (bad offsets, bad encoding)
   no_memory = 4,         // an allocation failed
   internal = 5,          // a broken invariant: a bug in ledger_core
+  invalid_type = 6,      // an argument has the wrong type (raised by the binding layer)
 };
 
 // A static, human-readable description of `status`. Never returns null.

@@ -3,6 +3,11 @@
 #include <cstring>
 
 namespace ledger_core {
+
+const uint8_t ED25519_GROUP_ORDER[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+                                         0xa2, 0xde, 0xf9, 0xde, 0x14, 0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    0,    0,    0,    0,    0x10};
+
 namespace {
 
 using u128 = unsigned __int128;

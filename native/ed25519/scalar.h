@@ -19,6 +19,8 @@ namespace ledger_core {
 
 constexpr size_t SCALAR_LEN = 32;
 
+extern const uint8_t ED25519_GROUP_ORDER[32];  // L, little-endian
+
 struct Scalar {
   uint64_t v[4];
 };

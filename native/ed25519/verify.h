@@ -50,6 +50,12 @@ enum class VerifyReason : uint8_t {
   small_order_key = 4,
   equation_failed = 5,
 };
+constexpr int VERIFY_REASON_COUNT = 6;
+
+// The name of each reason as the Python facade spells it ("OK", "BAD_LENGTH",
+// "NON_CANONICAL_S", "NON_CANONICAL_POINT", "SMALL_ORDER_KEY", "EQUATION_FAILED"): the
+// one source of ed25519.Reason. Never null.
+const char* verify_reason_name(VerifyReason reason);
 
 VerifyReason ed25519_verify(const uint8_t public_key[32], const uint8_t* message,
                             size_t message_len, const uint8_t signature[64]);

@@ -38,6 +38,10 @@ class InternalError(LedgerError):
     """A broken invariant inside ledger_core: a bug; please report it."""
 
 
+class InvalidTypeError(LedgerError, TypeError):
+    """An argument has the wrong type."""
+
+
 __all__ = [
     "LedgerError",
     "InvalidArgumentError",
@@ -46,4 +50,5 @@ __all__ = [
     "SignatureError",
     "NativeMemoryError",
     "InternalError",
+    "InvalidTypeError",
 ]

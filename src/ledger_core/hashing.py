@@ -71,7 +71,7 @@ def sha512_many(items: Any, *, threads: Optional[int] = None) -> np.ndarray:
     resolved = resolve_threads(threads)
     try:
         return _native.sha512_many_parts(items, threads=resolved)
-    except TypeError:
+    except (TypeError, ValueError):
         # Anything but contiguous bytes-likes: normalise (copying what must be copied),
         # which also names the offending item.
         normalised = [_message_parts(item, i) for i, item in enumerate(items)]
