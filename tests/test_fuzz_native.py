@@ -59,10 +59,13 @@ OUT_OF_RANGE_INTS = [-1, -(2**63), 2**63, U64 - 1, U64, U64 + 1, 10**30]
 
 
 def is_c_contiguous(obj: object) -> bool:
+    """A buffer whose bytes are its items in order. An empty one counts (Python calls an
+    empty strided memoryview non-contiguous; there is nothing in it to misread)."""
     try:
-        return memoryview(obj).c_contiguous  # type: ignore[arg-type]
+        view = memoryview(obj)  # type: ignore[arg-type]
     except TypeError:
         return False
+    return view.c_contiguous or view.nbytes == 0
 
 
 def raw_bytes(obj: object) -> bytes:
