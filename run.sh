@@ -6,8 +6,8 @@
 #     portable        the primitive tests with LEDGER_CORE_PORTABLE=1
 #     disable-avx2, disable-sha_ni, disable-bmi2
 #                     the primitive tests with that one CPU feature off (LEDGER_CORE_DISABLE)
-#     sanitize        the primitive, fuzz and concurrency tests against an ASan + UBSan
-#                     build (build/asan)
+#     sanitize        the primitive, native-argument (test_native*), fuzz and concurrency
+#                     tests against an ASan + UBSan build (build/asan)
 #   Every stage runs; each prints a line before and after, then one summary line; any
 #   failing stage (pytest's "collected no tests" included) makes the exit status non-zero.
 #   Extra arguments go to every pytest run (bash run.sh test -k merkle).
@@ -229,7 +229,7 @@ sanitize_stage() {
     *) say "under the sanitizers ledger_core._native came from $where, not build/asan/pkg"; return 1 ;;
   esac
   local extra=() status=0 f
-  for f in tests/test_fuzz_native.py tests/test_concurrency.py; do
+  for f in tests/test_native*.py tests/test_fuzz_native.py tests/test_concurrency.py; do
     [ -f "$f" ] && extra+=("$f")
   done
   rm -rf "$SANITIZER_REPORTS"
@@ -283,7 +283,7 @@ cmd_test() {
         run_stage "$stage" "the primitive tests with LEDGER_CORE_DISABLE=$feature (every rung below the widest)" \
           env LEDGER_CORE_DISABLE="$feature" "$PY" -m pytest -q $PRIMITIVES "$@" ;;
       sanitize)
-        run_stage sanitize "the primitive, fuzz and concurrency tests under ASan + UBSan (LEDGER_CORE_DEBUG=1, build/asan)" \
+        run_stage sanitize "the primitive, native-argument, fuzz and concurrency tests under ASan + UBSan (LEDGER_CORE_DEBUG=1, build/asan)" \
           sanitize_stage "$@" ;;
     esac
   done
