@@ -70,7 +70,10 @@ def test_stubtest_passes_over_the_package(tmp_path):
     module); tests/stubtest_allowlist.txt lists, with reasons, only what stubtest cannot see."""
     src = Path(ledger_core.__file__).resolve().parents[1]
     config = tmp_path / "mypy.ini"
-    config.write_text(f"[mypy]\ncache_dir = {tmp_path / 'mypy-cache'}\n", encoding="utf-8")
+    # Third-party modules without type information (pyarrow) are Any, as in the mypy test
+    # below: stubtest checks ledger_core's stubs, not theirs.
+    config.write_text(f"[mypy]\ncache_dir = {tmp_path / 'mypy-cache'}\nignore_missing_imports = True\n",
+                      encoding="utf-8")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
     done = subprocess.run(
         [sys.executable, "-m", "mypy.stubtest", "ledger_core", "--allowlist", str(ALLOWLIST),
