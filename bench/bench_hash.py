@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
@@ -38,6 +37,7 @@ import numpy as np
 
 import blake3 as blake3_pkg
 
+import benchlib
 from benchlib import machine
 
 from ledger_core import _native
@@ -47,32 +47,11 @@ HERE = Path(__file__).resolve().parent
 SECTION = "## Hashing (bench/bench_hash.py)"
 
 
-def fastest_call(fn: Callable[[], object], min_time: float) -> float:
-    """Seconds of the fastest of the calls of fn made in at least min_time (at least 3).
-
-    The machine is shared: the fastest call is the one least disturbed by other jobs, so
-    calls are kept short (milliseconds) and timed one by one.
-    """
-    best = float("inf")
-    calls = 0
-    start = time.perf_counter()
-    while calls < 3 or time.perf_counter() - start < min_time:
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-        calls += 1
-    return best
-
-
 def compare(ours: Callable[[], object], anchor: Callable[[], object], reps: int, min_time: float) -> Tuple[float, float]:
-    """Seconds per call of (ours, anchor): fastest calls, measured alternately after a warm-up."""
-    ours()
-    anchor()
-    best_ours = best_anchor = float("inf")
-    for _ in range(reps):
-        best_ours = min(best_ours, fastest_call(ours, min_time))
-        best_anchor = min(best_anchor, fastest_call(anchor, min_time))
-    return best_ours, best_anchor
+    """Seconds per call of (ours, anchor): the fastest calls of benchlib.compare (a warm-up,
+    then alternating rounds of at least 3 calls and min_time each)."""
+    a, b = benchlib.compare(ours, anchor, reps=reps, min_time=min_time)
+    return a.wall_s, b.wall_s
 
 
 def bench(reps: int, min_time: float, node_count: int) -> Dict[str, object]:

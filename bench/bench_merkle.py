@@ -14,8 +14,10 @@ Measures, in one run, on random leaf hashes drawn fresh for the run:
     ledger_core is measured at the same size (sha256 suite, extend of the same entries)
     so the ratios compare like with like.
 
-Figures are the best of --reps repetitions after a warm-up (the machine is shared: best,
-not mean). Goals: append <= 30 ns per leaf, proofs <= 20 us at 10 million leaves.
+Figures are the fastest of the runs of benchlib.measure (the one timer of bench/): at
+least --reps runs after a warm-up, and for per-call figures (proofs) passes over the
+random arguments for at least --min-time; the machine is shared, so the fastest, not the
+mean. Goals: append <= 30 ns per leaf, proofs <= 20 us at 10 million leaves.
 Results go to bench/results/merkle.json and to the "## Merkle log (bench/bench_merkle.py)"
 section of bench/RESULTS.md. Not a test: nothing here asserts.
 """
@@ -34,7 +36,7 @@ from typing import Callable, Dict, List
 
 import numpy as np
 
-from benchlib import machine
+from benchlib import cycle, machine, measure
 
 from ledger_core import hashing, merkle, proofs
 
@@ -50,34 +52,31 @@ def _machine() -> Dict[str, object]:
     return machine(pymerkle=pymerkle)
 
 
-def best_of(fn: Callable[[], float], reps: int) -> float:
-    """The smallest of `reps` results of fn (each returns a duration per operation)."""
-    return min(fn() for _ in range(reps))
+def per_call_us(fn: Callable[[int], object], args: List[int], min_time: float, reps: int) -> float:
+    """Microseconds per call of fn over the argument list: the fastest pass (benchlib)."""
+    return measure(cycle(fn, args), min_time=min_time, min_runs=reps).wall_us
 
 
-def per_call(fn: Callable[[int], object], args: List[int], min_time: float) -> float:
-    """Seconds per call of fn over the argument list, cycled for at least min_time."""
-    calls = 0
-    start = time.perf_counter()
-    while True:
-        for a in args:
-            fn(a)
-        calls += len(args)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
+def append_ns(hashes: np.ndarray, suite: str, threads, reps: int, reserved: bool = False) -> float:
+    """ns per leaf of extend_hashes into an empty tree, made (and reserved) untimed: the
+    fastest of `reps` runs."""
+    state: Dict[str, merkle.MerkleTree] = {}
 
+    def setup() -> None:
+        state.clear()  # the last tree's memory goes before the next is made
+        tree = merkle.MerkleTree(suite)
+        if reserved:
+            tree.reserve(len(hashes))  # memory allocated and faulted in before the clock starts
+        gc.collect()
+        state["tree"] = tree
 
-def append_ns(hashes: np.ndarray, suite: str, threads, reserved: bool = False) -> float:
-    tree = merkle.MerkleTree(suite)
-    if reserved:
-        tree.reserve(len(hashes))  # memory allocated and faulted in before the clock starts
-    gc.collect()
-    start = time.perf_counter()
-    tree.extend_hashes(hashes, threads=threads)
-    elapsed = time.perf_counter() - start
-    del tree
-    return elapsed / len(hashes) * 1e9
+    def run() -> int:
+        state["tree"].extend_hashes(hashes, threads=threads)
+        return len(hashes)
+
+    done = measure(run, min_time=0.0, min_runs=reps, warmup=0, setup=setup)
+    state.clear()
+    return done.wall_ns
 
 
 def main(argv=None) -> int:
@@ -100,15 +99,15 @@ def main(argv=None) -> int:
     # --- append --------------------------------------------------------------------------
     hashes = rng.integers(0, 256, size=(n, 32), dtype=np.uint8)
     parents = rng.integers(0, 256, size=(min(n, 2_000_000), 64), dtype=np.uint8)
-    append_ns(hashes[: n // 10], "blake3", None)  # warm-up: pool threads, page cache
+    append_ns(hashes[: n // 10], "blake3", None, 1)  # warm-up: pool threads, page cache
     hashing.blake3_many(parents[:10_000], threads=1)
-    floor_1t = best_of(lambda: _timed_many(parents, 1), reps)
-    floor_all = best_of(lambda: _timed_many(parents, None), reps)
-    append_all = best_of(lambda: append_ns(hashes, "blake3", None), reps)
-    append_1t = best_of(lambda: append_ns(hashes, "blake3", 1), reps)
-    append_reserved = best_of(lambda: append_ns(hashes, "blake3", None, reserved=True), reps)
-    append_reserved_1t = best_of(lambda: append_ns(hashes, "blake3", 1, reserved=True), reps)
-    append_sha = append_ns(hashes, "sha256", None)
+    floor_1t = many_ns(parents, 1, reps)
+    floor_all = many_ns(parents, None, reps)
+    append_all = append_ns(hashes, "blake3", None, reps)
+    append_1t = append_ns(hashes, "blake3", 1, reps)
+    append_reserved = append_ns(hashes, "blake3", None, reps, reserved=True)
+    append_reserved_1t = append_ns(hashes, "blake3", 1, reps, reserved=True)
+    append_sha = append_ns(hashes, "sha256", None, 1)
     results["append"] = {
         "unit": "ns per leaf (extend_hashes of an (N, 32) array into an empty tree)",
         "blake3_all_threads": append_all,
@@ -155,10 +154,14 @@ def main(argv=None) -> int:
     return 0
 
 
-def _timed_many(parents: np.ndarray, threads) -> float:
-    start = time.perf_counter()
-    hashing.blake3_many(parents, threads=threads)
-    return (time.perf_counter() - start) / len(parents) * 1e9
+def many_ns(parents: np.ndarray, threads, reps: int) -> float:
+    """ns per 64-byte parent through blake3_many: the fastest of `reps` calls."""
+
+    def run() -> int:
+        hashing.blake3_many(parents, threads=threads)
+        return len(parents)
+
+    return measure(run, min_time=0.0, min_runs=reps, warmup=0).wall_ns
 
 
 def measure_proofs(tree: merkle.MerkleTree, suite: str, rng, min_time: float, reps: int, pure: bool) -> Dict[str, float]:
@@ -172,24 +175,22 @@ def measure_proofs(tree: merkle.MerkleTree, suite: str, rng, min_time: float, re
     assert all(merkle.verify_inclusion(suite, leaf[i], i, n, inc[i], root) for i in indexes[:50])
     assert all(merkle.verify_consistency(suite, m, n, con[m][0], root, con[m][1]) for m in olds[:50])
     out = {
-        "inclusion_prove_us": best_of(lambda: per_call(tree.inclusion_proof, indexes, min_time), reps) * 1e6,
-        "inclusion_verify_us": best_of(
-            lambda: per_call(lambda i: merkle.verify_inclusion(suite, leaf[i], i, n, inc[i], root), indexes, min_time),
-            reps) * 1e6,
-        "consistency_prove_us": best_of(lambda: per_call(tree.consistency_proof, olds, min_time), reps) * 1e6,
-        "consistency_verify_us": best_of(
-            lambda: per_call(lambda m: merkle.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds, min_time),
-            reps) * 1e6,
-        "root_at_past_size_us": best_of(lambda: per_call(tree.root, olds, min_time), reps) * 1e6,
+        "inclusion_prove_us": per_call_us(tree.inclusion_proof, indexes, min_time, reps),
+        "inclusion_verify_us": per_call_us(
+            lambda i: merkle.verify_inclusion(suite, leaf[i], i, n, inc[i], root), indexes, min_time, reps),
+        "consistency_prove_us": per_call_us(tree.consistency_proof, olds, min_time, reps),
+        "consistency_verify_us": per_call_us(
+            lambda m: merkle.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds, min_time, reps),
+        "root_at_past_size_us": per_call_us(tree.root, olds, min_time, reps),
         "mean_inclusion_proof_len": sum(len(v) for v in inc.values()) / len(inc),
         "mean_consistency_proof_len": sum(len(v[1]) for v in con.values()) / len(con),
     }
     if pure:
         few = indexes[:40]
-        out["inclusion_verify_pure_us"] = per_call(
-            lambda i: proofs.verify_inclusion(suite, leaf[i], i, n, inc[i], root), few, min_time) * 1e6
-        out["consistency_verify_pure_us"] = per_call(
-            lambda m: proofs.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds[:40], min_time) * 1e6
+        out["inclusion_verify_pure_us"] = per_call_us(
+            lambda i: proofs.verify_inclusion(suite, leaf[i], i, n, inc[i], root), few, min_time, 1)
+        out["consistency_verify_pure_us"] = per_call_us(
+            lambda m: proofs.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds[:40], min_time, 1)
     out["goal_us"] = GOAL_PROOF_US
     out["meets_goal"] = max(out["inclusion_prove_us"], out["consistency_prove_us"], out["inclusion_verify_us"],
                             out["consistency_verify_us"]) <= GOAL_PROOF_US
@@ -201,26 +202,22 @@ def measure_anchor(n: int, rng, min_time: float, reps: int) -> Dict[str, object]
 
     entries = [bytes(r) for r in rng.integers(0, 256, size=(n, 32), dtype=np.uint8)]
 
-    def pym_append() -> float:
-        t = InmemoryTree(algorithm="sha256")
-        start = time.perf_counter()
+    trees: Dict[str, object] = {}  # the trees are made untimed and kept for the proofs
+
+    def pym_append() -> int:
         for e in entries:
-            t.append_entry(e)
-        elapsed = time.perf_counter() - start
-        pym_append.tree = t  # type: ignore[attr-defined]
-        return elapsed / n * 1e6
+            trees["pymerkle"].append_entry(e)  # type: ignore[attr-defined]
+        return n
 
-    def ours_append() -> float:
-        t = merkle.MerkleTree("sha256")
-        start = time.perf_counter()
-        t.extend(entries)
-        elapsed = time.perf_counter() - start
-        ours_append.tree = t  # type: ignore[attr-defined]
-        return elapsed / n * 1e6
+    def ours_append() -> int:
+        trees["ours"].extend(entries)  # type: ignore[attr-defined]
+        return n
 
-    pym_append_us = best_of(pym_append, 1)  # slow: one repetition
-    ours_append_us = best_of(ours_append, reps)
-    pym, ours = pym_append.tree, ours_append.tree  # type: ignore[attr-defined]
+    pym_append_us = measure(pym_append, min_time=0.0, min_runs=1, warmup=0,  # slow: one run
+                            setup=lambda: trees.update(pymerkle=InmemoryTree(algorithm="sha256"))).wall_us
+    ours_append_us = measure(ours_append, min_time=0.0, min_runs=reps, warmup=0,
+                             setup=lambda: trees.update(ours=merkle.MerkleTree("sha256"))).wall_us
+    pym, ours = trees["pymerkle"], trees["ours"]
     assert pym.get_root() == ours.root(), "pymerkle and ledger_core disagree on the sha256 root"
 
     indexes = [int(i) for i in rng.integers(0, n, size=300)]
@@ -233,13 +230,12 @@ def measure_anchor(n: int, rng, min_time: float, reps: int) -> Dict[str, object]
     verify_consistency(pym_con[olds[0]][0], pym_root, pym_con[olds[0]][1])
     pymerkle_figures = {
         "append_us_per_leaf": pym_append_us,
-        "inclusion_prove_us": best_of(lambda: per_call(lambda i: pym.prove_inclusion(i + 1, n), indexes, min_time), reps) * 1e6,
-        "inclusion_verify_us": best_of(
-            lambda: per_call(lambda i: verify_inclusion(pym_leaf[i], pym_root, pym_inc[i]), indexes, min_time), reps) * 1e6,
-        "consistency_prove_us": best_of(lambda: per_call(lambda m: pym.prove_consistency(m, n), olds, min_time), reps) * 1e6,
-        "consistency_verify_us": best_of(
-            lambda: per_call(lambda m: verify_consistency(pym_con[m][0], pym_root, pym_con[m][1]), olds, min_time),
-            reps) * 1e6,
+        "inclusion_prove_us": per_call_us(lambda i: pym.prove_inclusion(i + 1, n), indexes, min_time, reps),
+        "inclusion_verify_us": per_call_us(
+            lambda i: verify_inclusion(pym_leaf[i], pym_root, pym_inc[i]), indexes, min_time, reps),
+        "consistency_prove_us": per_call_us(lambda m: pym.prove_consistency(m, n), olds, min_time, reps),
+        "consistency_verify_us": per_call_us(
+            lambda m: verify_consistency(pym_con[m][0], pym_root, pym_con[m][1]), olds, min_time, reps),
     }
     ours_figures = measure_proofs(ours, "sha256", rng, min_time, reps, pure=False)
     ours_figures["append_us_per_leaf"] = ours_append_us

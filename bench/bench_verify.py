@@ -33,6 +33,7 @@ from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
+import benchlib
 from benchlib import machine
 
 from ledger_core import _native, ed25519
@@ -76,24 +77,12 @@ def parallel_capacity(workers: int) -> float:
 
 def measure(fn: Callable[[], int], min_time: float, min_runs: int,
             setup: Callable[[], None] = lambda: None) -> Tuple[float, float]:
-    """(CPU us per item, wall us per item), the best of repeated runs after a warm-up.
+    """(CPU us per item, wall us per item): benchlib.measure's fastest run after a warm-up.
 
     fn returns how many items it processed; setup runs untimed before each run.
     """
-    setup()
-    fn()  # warm-up
-    best_cpu = best_wall = float("inf")
-    runs, spent = 0, 0.0
-    while runs < min_runs or spent < min_time:
-        setup()
-        c0, w0 = time.process_time(), time.perf_counter()
-        items = fn()
-        c1, w1 = time.process_time(), time.perf_counter()
-        best_cpu = min(best_cpu, (c1 - c0) / items * 1e6)
-        best_wall = min(best_wall, (w1 - w0) / items * 1e6)
-        spent += w1 - w0
-        runs += 1
-    return best_cpu, best_wall
+    m = benchlib.measure(fn, min_time=min_time, min_runs=min_runs, setup=setup)
+    return m.cpu_us, m.wall_us
 
 
 def make_signatures(count: int, signers: int, zipf: bool, seed: int):
