@@ -122,6 +122,9 @@ PinnedVarItems::PinnedVarItems(py::handle buffer, py::handle offsets, const char
   items_.count = static_cast<size_t>(view.shape[0] - 1);
   size_t bad = 0;
   if (!items_valid(items_, &bad)) {
+    if (items_.count == 0)
+      throw_error(Status::malformed, name + ": offsets[0] = " + std::to_string(items_.offsets[0]) + " is past the end of the " +
+                                         std::to_string(items_.buffer_len) + "-byte buffer");
     const uint64_t lo = items_.offsets[bad], hi = items_.offsets[bad + 1];
     if (lo > hi)
       throw_error(Status::malformed, name + ": offsets decrease at item " + std::to_string(bad) + " (" +

@@ -33,8 +33,9 @@ struct FixedItems {
   const uint8_t* item(size_t i) const { return data + i * item_len; }
 };
 
-// True when offsets are non-decreasing and stay inside the buffer. On false, *bad_index
-// (if non-null) receives the first item whose offsets are wrong.
+// True when offsets are non-decreasing and stay inside the buffer (with no items, the one
+// offset too). On false, *bad_index (if non-null) receives the first item whose offsets
+// are wrong.
 bool items_valid(const VarItems& items, size_t* bad_index);
 
 }  // namespace ledger_core

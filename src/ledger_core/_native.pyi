@@ -108,8 +108,8 @@ def _ed25519_verify_batch_on_path(
     buffer: _Buffer,
     offsets: npt.NDArray[np.uint64],
     signatures: npt.NDArray[np.uint8],
-    threads: int,
-    msm: int,
+    threads: int = 1,
+    msm: int = 0,
 ) -> Optional[npt.NDArray[np.uint8]]: ...
 
 # --- bind_ed25519.cpp ---
