@@ -40,6 +40,7 @@ import blake3 as blake3_pkg
 import benchlib
 from benchlib import machine
 
+import ledger_core
 from ledger_core import _native
 from ledger_core import hashing
 
@@ -108,14 +109,15 @@ def bench(reps: int, min_time: float, node_count: int) -> Dict[str, object]:
     buffer = rng.integers(0, 256, size=int(offsets[-1]), dtype=np.uint8).tobytes()
     leaf_list = [buffer[int(offsets[i]) : int(offsets[i + 1])] for i in range(leaf_count)]
     leaf_bytes = sum(len(x) for x in leaf_list)
-    assert bytes(hashing.blake3_many((buffer, offsets))[1]) == blake3_pkg.blake3(leaf_list[1]).digest()
+    packed = ledger_core.Packed(buffer, offsets)
+    assert bytes(hashing.blake3_many(packed)[1]) == blake3_pkg.blake3(leaf_list[1]).digest()
 
     def package_per_leaf() -> None:
         for leaf in leaf_list:
             blake3_pkg.blake3(leaf).digest()
 
     ours, anchor = compare(
-        lambda: hashing.blake3_many((buffer, offsets), threads=1), package_per_leaf, reps, min_time
+        lambda: hashing.blake3_many(packed, threads=1), package_per_leaf, reps, min_time
     )
     results["blake3_var_leaves_100_1500B"] = {
         "blake3_many_1_thread_GBps": len(buffer) / ours / 1e9,
@@ -150,7 +152,7 @@ def bench(reps: int, min_time: float, node_count: int) -> Dict[str, object]:
     for m_len in (64, 300, 2000):
         items = [(rng.bytes(64), rng.bytes(m_len)) for _ in range(msg_count)]
         joined = [ra + m for ra, m in items]
-        assert bytes(hashing.sha512_many(items[:5], threads=1)[4]) == hashlib.sha512(joined[4]).digest()
+        assert bytes(hashing.sha512_many([hashing.Parts(*i) for i in items[:5]], threads=1)[4]) == hashlib.sha512(joined[4]).digest()
 
         def hashlib_per_message(messages: List[bytes] = joined) -> None:
             for message in messages:
@@ -224,7 +226,7 @@ def write_markdown(path: Path, info: Dict[str, object], results: Dict[str, objec
         )
     v = results["blake3_var_leaves_100_1500B"]
     lines.append(
-        f"| BLAKE3 leaves of 100..1500 bytes, blake3_many((buffer, offsets)) 1 thread | "
+        f"| BLAKE3 leaves of 100..1500 bytes, blake3_many(Packed) 1 thread | "
         f"{v['blake3_many_1_thread_ns_per_item']:.0f} ns/item ({v['blake3_many_1_thread_GBps']:.2f} GB/s) | "
         f"{v['blake3_package_call_per_item_ns']:.0f} ns/item ({v['blake3_package_call_per_item_GBps']:.2f} GB/s; "
         f"blake3 package, one call per item) | {v['speedup']:.1f}x |"

@@ -170,17 +170,17 @@ def measure_proofs(tree: merkle.MerkleTree, suite: str, rng, min_time: float, re
     indexes = [int(i) for i in rng.integers(0, n, size=2000)]
     olds = [int(i) for i in rng.integers(1, n, size=2000)]
     leaf = {i: tree.leaf_hash(i) for i in indexes}
-    inc = {i: tree.inclusion_proof(i) for i in indexes}
-    con = {m: (tree.root(m), tree.consistency_proof(m)) for m in olds}
-    assert all(merkle.verify_inclusion(suite, leaf[i], i, n, inc[i], root) for i in indexes[:50])
-    assert all(merkle.verify_consistency(suite, m, n, con[m][0], root, con[m][1]) for m in olds[:50])
+    inc = {i: tree.inclusion_proof(i).hashes for i in indexes}
+    con = {m: (tree.root(m), tree.consistency_proof(m).hashes) for m in olds}
+    assert all(merkle.verify_inclusion(suite, i, n, leaf[i], inc[i], root) for i in indexes[:50])
+    assert all(merkle.verify_consistency(suite, m, n, con[m][1], con[m][0], root) for m in olds[:50])
     out = {
         "inclusion_prove_us": per_call_us(tree.inclusion_proof, indexes, min_time, reps),
         "inclusion_verify_us": per_call_us(
-            lambda i: merkle.verify_inclusion(suite, leaf[i], i, n, inc[i], root), indexes, min_time, reps),
+            lambda i: merkle.verify_inclusion(suite, i, n, leaf[i], inc[i], root), indexes, min_time, reps),
         "consistency_prove_us": per_call_us(tree.consistency_proof, olds, min_time, reps),
         "consistency_verify_us": per_call_us(
-            lambda m: merkle.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds, min_time, reps),
+            lambda m: merkle.verify_consistency(suite, m, n, con[m][1], con[m][0], root), olds, min_time, reps),
         "root_at_past_size_us": per_call_us(tree.root, olds, min_time, reps),
         "mean_inclusion_proof_len": sum(len(v) for v in inc.values()) / len(inc),
         "mean_consistency_proof_len": sum(len(v[1]) for v in con.values()) / len(con),
@@ -188,9 +188,9 @@ def measure_proofs(tree: merkle.MerkleTree, suite: str, rng, min_time: float, re
     if pure:
         few = indexes[:40]
         out["inclusion_verify_pure_us"] = per_call_us(
-            lambda i: proofs.verify_inclusion(suite, leaf[i], i, n, inc[i], root), few, min_time, 1)
+            lambda i: proofs.verify_inclusion(suite, i, n, leaf[i], inc[i], root), few, min_time, 1)
         out["consistency_verify_pure_us"] = per_call_us(
-            lambda m: proofs.verify_consistency(suite, m, n, con[m][0], root, con[m][1]), olds[:40], min_time, 1)
+            lambda m: proofs.verify_consistency(suite, m, n, con[m][1], con[m][0], root), olds[:40], min_time, 1)
     out["goal_us"] = GOAL_PROOF_US
     out["meets_goal"] = max(out["inclusion_prove_us"], out["consistency_prove_us"], out["inclusion_verify_us"],
                             out["consistency_verify_us"]) <= GOAL_PROOF_US

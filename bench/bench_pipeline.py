@@ -41,22 +41,6 @@ from ledger_core import demo, ed25519, merkle
 HERE = Path(__file__).resolve().parent
 
 
-def packed(buffer: bytes, offsets: np.ndarray) -> object:
-    """The documents as one packed batch argument: ledger_core.Packed (the issue-7 API);
-    before that lands, the (buffer, offsets) pair the facade read as packed."""
-    packed_type = getattr(ledger_core, "Packed", None)
-    return packed_type(buffer, offsets) if packed_type is not None else (buffer, offsets)
-
-
-def ok_code() -> int:
-    reasons = getattr(ed25519, "Reason", None)
-    return int(reasons.OK) if reasons is not None else int(getattr(ed25519, "OK"))
-
-
-def proof_length(proof: object) -> int:
-    return len(getattr(proof, "hashes", proof))  # type: ignore[arg-type]
-
-
 def run(args: argparse.Namespace) -> Dict[str, object]:
     import nacl
     from nacl.signing import VerifyKey
@@ -77,7 +61,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     results["generate_sign_invoices_per_s"] = 1 / gen.wall_s
 
     # 2. verify: ours on 1 thread and on all, libsodium on the honest invoices
-    messages = packed(inv.buffer, inv.offsets)
+    messages = ledger_core.Packed(inv.buffer, inv.offsets)
     count = len(inv)
     verify: Dict[str, Dict[str, float]] = {}
     reasons = None
@@ -90,7 +74,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
         m = measure(ours, **timing)
         verify[label] = {"sigs_per_s": 1 / m.wall_s, "cpu_us_per_sig": m.cpu_us, "wall_us_per_sig": m.wall_us}
     assert reasons is not None
-    rejected = {int(i) for i in np.flatnonzero(np.asarray(reasons) != ok_code())}
+    rejected = {int(i) for i in np.flatnonzero(np.asarray(reasons) != int(ed25519.Reason.OK))}
     if rejected != set(planted):
         raise SystemExit(f"bench_pipeline: rejected {sorted(rejected)}, planted {sorted(planted)} (a bug)")
 
@@ -113,7 +97,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     }
 
     # 3. the accepted records into the log
-    accepted = inv.subset(np.flatnonzero(np.asarray(reasons) == ok_code()))
+    accepted = inv.subset(np.flatnonzero(np.asarray(reasons) == int(ed25519.Reason.OK)))
     records: Dict[str, object] = {}
 
     def leaves() -> int:
@@ -125,7 +109,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     trees: Dict[str, merkle.MerkleTree] = {}
 
     def append() -> int:
-        trees["log"].extend(packed(buffer, offsets))
+        trees["log"].extend(ledger_core.Packed(buffer, offsets))
         return len(accepted)
 
     appended = measure(append, setup=lambda: trees.update(log=merkle.MerkleTree()), **timing)
@@ -140,7 +124,7 @@ def run(args: argparse.Namespace) -> Dict[str, object]:
     def prove() -> int:
         lengths.clear()
         for i in picks:
-            lengths.append(proof_length(tree.inclusion_proof(i)))
+            lengths.append(len(tree.inclusion_proof(i).hashes))
         return len(picks)
 
     results["inclusion_proofs_per_s"] = 1 / measure(prove, **timing).wall_s
