@@ -164,6 +164,11 @@ struct PinnedParts {
 };
 
 void pin_part(PinnedParts& out, PyObject* obj, size_t index, const uint8_t** data, size_t* len) {
+  if (PyBytes_Check(obj)) {  // the common case: read in place, kept alive by items_tuple
+    *data = reinterpret_cast<const uint8_t*>(PyBytes_AS_STRING(obj));
+    *len = static_cast<size_t>(PyBytes_GET_SIZE(obj));
+    return;
+  }
   out.pinned.emplace_back(py::handle(obj), ArgName("items", index));
   *data = out.pinned.back().data();
   *len = out.pinned.back().size();
