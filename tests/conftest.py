@@ -25,8 +25,15 @@ def _find_shared() -> Path:
 SHARED = _find_shared()
 VECTORS = SHARED / "vectors"
 
+# Under CI (CI=true) the examples are derandomized: the run that decides whether a change
+# lands is the run a developer can repeat exactly. Local runs explore new examples each
+# time (and LEDGER_CORE_FUZZ_EXAMPLES makes the fuzz targets run longer).
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
 )
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -25,6 +25,7 @@ import textwrap
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import blake3 as blake3_ref
+from merkle_reference import K_LEAF, K_NODE, ref_empty, ref_leaf, ref_node, ref_root
 import nacl.bindings as sodium
 import nacl.signing
 import numpy as np
@@ -59,13 +60,21 @@ OUT_OF_RANGE_INTS = [-1, -(2**63), 2**63, U64 - 1, U64, U64 + 1, 10**30]
 
 
 def is_c_contiguous(obj: object) -> bool:
-    """A buffer whose bytes are its items in order. An empty one counts (Python calls an
-    empty strided memoryview non-contiguous; there is nothing in it to misread)."""
+    """A buffer whose bytes are its items in order: the buffer protocol's rule, which
+    ignores the stride of a dimension of length 0 or 1 (memoryview.c_contiguous does not:
+    `memoryview(b"xx")[::2]` holds one byte, read correctly wherever the stride points)."""
     try:
         view = memoryview(obj)  # type: ignore[arg-type]
     except TypeError:
         return False
-    return view.c_contiguous or view.nbytes == 0
+    if view.c_contiguous or view.nbytes == 0:
+        return True
+    expected = view.itemsize
+    for dim, stride in reversed(list(zip(view.shape or (), view.strides or ()))):
+        if dim > 1 and stride != expected:
+            return False
+        expected *= dim
+    return True
 
 
 def raw_bytes(obj: object) -> bytes:
@@ -161,39 +170,8 @@ def refuses(call: Callable[[], object]) -> None:
 
 # --- references -------------------------------------------------------------------------
 
-MERKLE_LEAF_CONTEXT = "ledger_core 2026-11-27 merkle leaf v1"  # docs/FORMAT.md, the blake3 suite
-MERKLE_NODE_CONTEXT = "ledger_core 2026-11-27 merkle node v1"
-K_LEAF = blake3_ref.blake3(b"", derive_key_context=MERKLE_LEAF_CONTEXT).digest()
-K_NODE = blake3_ref.blake3(b"", derive_key_context=MERKLE_NODE_CONTEXT).digest()
 SUITES = {"blake3": _native.MERKLE_SUITE_BLAKE3, "sha256": _native.MERKLE_SUITE_SHA256}
 BAD_SUITES = [s for s in (-1, 2, 3, 99, 2**31, U64) if s not in SUITES.values()]
-
-
-def ref_leaf(suite: str, data: bytes) -> bytes:
-    if suite == "blake3":
-        return blake3_ref.blake3(data, key=K_LEAF).digest()
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def ref_node(suite: str, left: bytes, right: bytes) -> bytes:
-    if suite == "blake3":
-        return blake3_ref.blake3(left + right, key=K_NODE).digest()
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def ref_empty(suite: str) -> bytes:
-    return blake3_ref.blake3(b"", key=K_NODE).digest() if suite == "blake3" else hashlib.sha256(b"").digest()
-
-
-def ref_root(suite: str, leaves: Sequence[bytes]) -> bytes:
-    """MTH of RFC 9162 2.1.1 over leaf hashes."""
-    n = len(leaves)
-    if n == 0:
-        return ref_empty(suite)
-    if n == 1:
-        return leaves[0]
-    k = 1 << ((n - 1).bit_length() - 1)
-    return ref_node(suite, ref_root(suite, leaves[:k]), ref_root(suite, leaves[k:]))
 
 
 def ref_path(suite: str, m: int, leaves: Sequence[bytes]) -> List[bytes]:
@@ -549,7 +527,8 @@ def packed_items(draw) -> Tuple[object, object, Optional[List[bytes]]]:
         items = None
     elif mutation == "past_end":
         bad = list(cuts)
-        bad[draw(st.integers(0, count))] = len(data) + draw(st.integers(1, 2**20))
+        # past the padded end too: the uint32/int16/float64 forms pad data to their item size
+        bad[draw(st.integers(0, count))] = len(data) + draw(st.integers(8, 2**20))
         offsets = np.array(sorted(bad), np.uint64)
         items = None
     elif mutation == "huge":

@@ -21,15 +21,13 @@ from ledger_core.errors import InvalidArgumentError, InvalidTypeError, OutOfRang
 from ledger_core.merkle import MerkleTree
 
 from conftest import VECTORS, load_vectors
+from merkle_reference import K_LEAF, K_NODE, ref_leaf, ref_node, ref_root
 
 RFC = VECTORS / "rfc9162"
 REFERENCE = load_vectors("rfc9162/rfc6962_reference_roots.json")
 REFERENCE_LEAVES = [bytes.fromhex(h) for h in REFERENCE["leaf_inputs_hex"]]
 
-LEAF_CONTEXT = "ledger_core 2026-11-27 merkle leaf v1"
-NODE_CONTEXT = "ledger_core 2026-11-27 merkle node v1"
-K_LEAF = blake3_ref.blake3(b"", derive_key_context=LEAF_CONTEXT).digest()
-K_NODE = blake3_ref.blake3(b"", derive_key_context=NODE_CONTEXT).digest()
+
 
 
 def vector_files(kind: str):
@@ -52,39 +50,6 @@ VERIFIERS = {
     "pure": (proofs.verify_inclusion, proofs.verify_consistency),
 }
 HASHER = {"blake3": merkle.BLAKE3, "sha256": merkle.SHA256}
-
-
-# --- independent references ---------------------------------------------------------------
-
-
-def ref_leaf(suite: str, data: bytes) -> bytes:
-    if suite == "blake3":
-        return blake3_ref.blake3(data, key=K_LEAF).digest()
-    import hashlib
-
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def ref_node(suite: str, left: bytes, right: bytes) -> bytes:
-    if suite == "blake3":
-        return blake3_ref.blake3(left + right, key=K_NODE).digest()
-    import hashlib
-
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-def ref_root(suite: str, leaf_hashes) -> bytes:
-    """RFC 9162 2.1.1, recursively, with the reference hash functions."""
-    if not leaf_hashes:
-        if suite == "blake3":
-            return blake3_ref.blake3(b"", key=K_NODE).digest()
-        import hashlib
-
-        return hashlib.sha256(b"").digest()
-    if len(leaf_hashes) == 1:
-        return leaf_hashes[0]
-    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
-    return ref_node(suite, ref_root(suite, leaf_hashes[:k]), ref_root(suite, leaf_hashes[k:]))
 
 
 def packed(buffer, offsets):
