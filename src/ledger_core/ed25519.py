@@ -121,8 +121,8 @@ def verify(public_key: Any, message: Any, signature: Any) -> bool:
     return _verify_code(public_key, message, signature) == _OK
 
 
-_OK: int = _native.ED25519_VERIFY_REASONS["OK"]
-_BAD_LENGTH: int = _native.ED25519_VERIFY_REASONS["BAD_LENGTH"]
+_OK: int = int(Reason.OK)
+_BAD_LENGTH: int = int(Reason.BAD_LENGTH)
 
 
 def _batch_reasons(

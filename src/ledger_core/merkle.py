@@ -119,7 +119,6 @@ def verify_consistency(hasher: Any, size1: Any, size2: Any, proof: Any, root1: A
         return False
     name, size1_i, size2_i, path, root1_b, root2_b = inputs
     ident = _native_id(name)
-    # The roots are 32 bytes here: the native equal-size branch compares any lengths.
     return bool(_native.merkle_verify_consistency(ident, size1_i, size2_i, root1_b, root2_b, b"".join(path)))
 
 
