@@ -75,6 +75,7 @@ ext = Pybind11Extension(
     cxx_std=17,
     extra_compile_args=_extra,
     extra_link_args=_link,
+    libraries=["lmdb"],
 )
 
 setup(ext_modules=[ext], cmdclass={"build_ext": build_ext})

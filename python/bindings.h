@@ -30,6 +30,7 @@ void bind_common(py::module_& m);
 void bind_hashing(py::module_& m);
 void bind_ed25519(py::module_& m);
 void bind_merkle(py::module_& m);
+void bind_store(py::module_& m);
 
 // --- errors (errors.cpp: the one table from Status to exception class) ---------------
 

@@ -17,6 +17,15 @@ const char* exception_name(Status status) {
     case Status::out_of_range: return "OutOfRangeError";
     case Status::malformed: return "MalformedInputError";
     case Status::no_memory: return "NativeMemoryError";
+    case Status::map_full: return "MapFullError";
+    case Status::not_found: return "NotFoundError";
+    case Status::exists: return "ExistsError";
+    case Status::corrupted: return "CorruptedError";
+    case Status::io_error: return "LedgerIOError";
+    case Status::locked: return "LedgerLockedError";
+    case Status::unsupported: return "UnsupportedFormatError";
+    case Status::read_only: return "ReadOnlyError";
+    case Status::closed: return "LedgerClosedError";
     case Status::ok:
     case Status::internal: break;
   }

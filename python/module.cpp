@@ -9,4 +9,5 @@ PYBIND11_MODULE(_native, m) {
   ledger_core::bind_hashing(m);
   ledger_core::bind_ed25519(m);
   ledger_core::bind_merkle(m);
+  ledger_core::bind_store(m);
 }

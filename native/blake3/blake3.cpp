@@ -449,6 +449,17 @@ void hash_var_with(const VarItems& items, const uint8_t* key, uint8_t* out, cons
   scheduler.finish();
 }
 
+void hash_list_with(const uint8_t* const* ptrs, const size_t* lens, size_t count, const uint8_t* key,
+                    uint8_t* out, const Kernels& kernels) {
+  static const uint8_t kEmpty[1] = {0};
+  uint32_t key_words[8];
+  uint8_t flags;
+  key_words_or_iv(key, key_words, &flags);
+  ChunkScheduler scheduler(key_words, flags, kernels);
+  for (size_t i = 0; i < count; ++i) scheduler.add(lens[i] ? ptrs[i] : kEmpty, lens[i], out + i * 32);
+  scheduler.finish();
+}
+
 }  // namespace
 
 void Blake3Hasher::init() { init_with(*this, IV, 0); }
@@ -512,6 +523,11 @@ void blake3_hash_many(const uint8_t* inputs, size_t input_len, size_t count, con
 
 void blake3_hash_var(const VarItems& items, const uint8_t* key, uint8_t* out) {
   hash_var_with(items, key, out, active_kernels());
+}
+
+void blake3_hash_list(const uint8_t* const* ptrs, const size_t* lens, size_t count, const uint8_t* key,
+                      uint8_t* out) {
+  hash_list_with(ptrs, lens, count, key, out, active_kernels());
 }
 
 void blake3_hash_many_portable(const uint8_t* inputs, size_t input_len, size_t count,

@@ -82,6 +82,12 @@ void blake3_hash_many(const uint8_t* inputs, size_t input_len, size_t count, con
 // blake3_hash_many (items of similar length share lanes best).
 void blake3_hash_var(const VarItems& items, const uint8_t* key, uint8_t* out);
 
+// Hashes `count` items given as pointers and lengths (item i is ptrs[i][0, lens[i]); a
+// pointer may be null when its length is 0), key as above: the form for items that do
+// not share one buffer (a list of payloads). Scheduled as blake3_hash_var.
+void blake3_hash_list(const uint8_t* const* ptrs, const size_t* lens, size_t count, const uint8_t* key,
+                      uint8_t* out);
+
 // The same functions forced onto the portable path (for tests and benchmarks).
 void blake3_hash_many_portable(const uint8_t* inputs, size_t input_len, size_t count,
                                const uint8_t* key, uint8_t* out);

@@ -16,6 +16,16 @@ enum class Status : int {
   no_memory = 4,         // an allocation failed
   internal = 5,          // a broken invariant: a bug in ledger_core
   invalid_type = 6,      // an argument has the wrong type (raised by the binding layer)
+  // The store (native/store/): LMDB's codes mapped by store/lmdb_env.h.
+  map_full = 7,     // the LMDB map is full and could not be grown
+  not_found = 8,    // a ledger, table or key that must exist does not
+  exists = 9,       // a key that must be new exists
+  corrupted = 10,   // stored bytes do not parse (LMDB corruption or a bad entry)
+  io_error = 11,    // the OS failed a read, write or sync
+  locked = 12,      // another process holds the writer lock
+  unsupported = 13, // a format version, record kind or hasher this build does not know
+  read_only = 14,   // a write on a ledger opened read-only
+  closed = 15,      // a closed handle, or one opened by the parent of a forked process
 };
 
 // A static, human-readable description of `status`. Never returns null.

@@ -133,7 +133,9 @@ Status guarded(Fn fn) {
 }  // namespace
 
 MerkleTree::MerkleTree(MerkleSuite suite, std::unique_ptr<MerkleNodeStore> store)
-    : suite_(suite), store_(std::move(store)) {}
+    : suite_(suite), owned_(std::move(store)), store_(owned_.get()) {}
+
+MerkleTree::MerkleTree(MerkleSuite suite, MerkleNodeStore& store) : suite_(suite), store_(&store) {}
 
 // Puts `count` leaf hashes after leaf `first` and every parent they complete; commits
 // nothing (the caller sets the size once the whole batch is in).

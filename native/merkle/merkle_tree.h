@@ -61,6 +61,9 @@ class MerkleTree {
  public:
   // Takes ownership of `store`, which may already hold a committed tree of this suite.
   MerkleTree(MerkleSuite suite, std::unique_ptr<MerkleNodeStore> store);
+  // A view over a store the caller owns and keeps alive (and unshared) meanwhile: the
+  // ledger's tree over one LMDB transaction (store/tile_store.h).
+  MerkleTree(MerkleSuite suite, MerkleNodeStore& store);
 
   MerkleSuite suite() const { return suite_; }
   uint64_t size() const { return store_->size(); }
@@ -102,7 +105,8 @@ class MerkleTree {
 
  private:
   MerkleSuite suite_;
-  std::unique_ptr<MerkleNodeStore> store_;
+  std::unique_ptr<MerkleNodeStore> owned_;
+  MerkleNodeStore* store_;
 };
 
 }  // namespace ledger_core

@@ -19,10 +19,32 @@ from ledger_core.errors import (
     NativeMemoryError,
     OutOfRangeError,
     SignatureError,
+    BatchRejectedError,
+    CorruptedError,
+    ExistsError,
+    LedgerClosedError,
+    LedgerIOError,
+    LedgerLockedError,
+    MapFullError,
+    NotFoundError,
+    ReadOnlyError,
+    UnsupportedFormatError,
 )
 from ledger_core import _native
 from ledger_core._buffers import MAX_THREADS, Packed
 from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
+from ledger_core import invoice
+from ledger_core.invoice import Invoice, InvoiceBatch
+from ledger_core.ledger import (
+    AppendReport,
+    AuditReport,
+    Ledger,
+    Problem,
+    RejectReason,
+    Rejection,
+    Snapshot,
+    StoredCheckpoint,
+)
 
 __version__ = "0.1.0"
 
@@ -67,6 +89,27 @@ _warn_unknown_disable()
 
 
 __all__ = [
+    "Ledger",
+    "Snapshot",
+    "Invoice",
+    "InvoiceBatch",
+    "AppendReport",
+    "AuditReport",
+    "Problem",
+    "Rejection",
+    "RejectReason",
+    "StoredCheckpoint",
+    "invoice",
+    "BatchRejectedError",
+    "CorruptedError",
+    "ExistsError",
+    "LedgerClosedError",
+    "LedgerIOError",
+    "LedgerLockedError",
+    "MapFullError",
+    "NotFoundError",
+    "ReadOnlyError",
+    "UnsupportedFormatError",
     "features",
     "hashing",
     "merkle",

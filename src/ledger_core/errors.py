@@ -42,6 +42,56 @@ class InvalidTypeError(LedgerError, TypeError):
     """An argument has the wrong type."""
 
 
+class BatchRejectedError(LedgerError):
+    """A batch appended with ``on_invalid="reject"`` held bad items; nothing was
+    written. ``report`` is the AppendReport (``report.rejected`` lists each item's
+    position and reason)."""
+
+    def __init__(self, message: str, report: "object") -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class LedgerLockedError(LedgerError):
+    """Another process holds the ledger's writer lock (the message says which)."""
+
+
+class LedgerClosedError(LedgerError):
+    """The ledger handle was closed, or belongs to the parent of this forked process
+    (open the ledger again in the child)."""
+
+
+class ReadOnlyError(LedgerError):
+    """A write on a ledger opened with ``readonly=True``."""
+
+
+class MapFullError(LedgerError):
+    """The LMDB map is full and could not be grown (address space or disk)."""
+
+
+class NotFoundError(LedgerError, FileNotFoundError):
+    """The ledger does not exist (``create=False``), or a table or key it must hold is
+    missing."""
+
+
+class ExistsError(LedgerError):
+    """A key that must be new already exists in a table."""
+
+
+class CorruptedError(LedgerError):
+    """The ledger's files do not parse: LMDB reports corruption, or a stored record or
+    table entry does not decode. Run ``Ledger.audit`` on a copy to see what differs."""
+
+
+class LedgerIOError(LedgerError, OSError):
+    """The operating system failed a read, write or sync of the ledger's files."""
+
+
+class UnsupportedFormatError(LedgerError):
+    """The ledger was written in a format version (or with a record kind or hasher)
+    this ledger_core does not know."""
+
+
 __all__ = [
     "LedgerError",
     "InvalidArgumentError",
@@ -51,4 +101,14 @@ __all__ = [
     "NativeMemoryError",
     "InternalError",
     "InvalidTypeError",
+    "BatchRejectedError",
+    "LedgerLockedError",
+    "LedgerClosedError",
+    "ReadOnlyError",
+    "MapFullError",
+    "NotFoundError",
+    "ExistsError",
+    "CorruptedError",
+    "LedgerIOError",
+    "UnsupportedFormatError",
 ]
