@@ -1,9 +1,29 @@
-// The write path of the ledger (ledger_store.h has the outline): a batch is prepared
-// outside any lock, then written in one transaction.
+// The write path of the ledger (ledger_store.h has the outline).
+//
+// A batch is cut into chunks of APPEND_CHUNK items. A preparer thread works through the
+// chunks in order, outside any lock: payload hashes, leaf data (M is its prefix), Ed25519
+// batch verification over the whole chunk, leaf hashes. The caller takes the writer mutex,
+// begins the one write transaction and writes each chunk as soon as it is prepared,
+// so signatures of chunk k + 1 are checked while chunk k goes into LMDB, and a batch
+// waiting for another's commit prepares meanwhile.
+//
+//     preparer:  [prep 0][prep 1][prep 2][prep 3]
+//     writer:     (mutex) [write 0][write 1][write 2][write 3][tree, meta, commit]
+//
+// Writing a chunk decides each item in batch order: malformed or bad signature (from the
+// preparer), a duplicate of an earlier item of the batch (a map of this batch's keys),
+// a duplicate already in the ledger (invoice_index, read in the transaction), else
+// accepted with the next seq. With on_invalid="reject" the first rejection stops the
+// writes but not the decisions (the report lists every bad item) and the transaction is
+// aborted: nothing is written. A full map aborts, grows and writes the prepared chunks
+// again; nothing is hashed or verified twice.
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -13,25 +33,16 @@
 #include "ed25519/batch.h"
 #include "merkle/merkle_tree.h"
 #include "store/ledger_store.h"
+#include "store/store_internal.h"
 #include "store/tile_store.h"
 
 namespace ledger_core {
 
-// What the first phase computes once, whatever the transaction has to be run again for.
-struct PreparedBatch {
-  size_t count = 0;
-  std::vector<uint8_t> reasons;  // after the checks that need no transaction
-  std::vector<int64_t> details;
-  std::vector<uint8_t> own_payload_hashes;
-  const uint8_t* payload_hashes = nullptr;  // 32 per item
-  std::vector<uint8_t> leaf_data;
-  std::vector<uint64_t> leaf_offsets;  // count + 1
-  std::vector<uint8_t> leaf_hashes;    // 32 per item
-  uint64_t payload_bytes = 0;          // of the items still good
-};
-
 namespace {
 
+// Items per chunk: large enough for batch verification's efficiency (the MSM cost per
+// item flattens out past a few thousand), small enough that the first write starts soon.
+constexpr size_t APPEND_CHUNK = 4096;
 constexpr size_t kMinParallelItems = 256;
 
 Status guarded(const std::function<void()>& fn) {
@@ -45,140 +56,168 @@ Status guarded(const std::function<void()>& fn) {
   return Status::ok;
 }
 
-void reject(PreparedBatch& b, size_t i, uint8_t reason, int64_t detail) {
-  b.reasons[i] = reason;
-  b.details[i] = detail;
+// What the preparer computes for items [begin, end).
+struct PreparedChunk {
+  size_t begin = 0, end = 0;
+  std::vector<uint8_t> reasons;  // REJECT_OK, REJECT_MALFORMED or a VerifyReason
+  std::vector<int64_t> details;
+  std::vector<uint8_t> own_payload_hashes;
+  const uint8_t* payload_hashes = nullptr;  // of item begin
+  std::vector<uint8_t> leaf_data;
+  std::vector<uint64_t> leaf_offsets;
+  std::vector<uint8_t> leaf_hashes;
+};
+
+void reject(PreparedChunk& c, size_t j, uint8_t reason, int64_t detail) {
+  c.reasons[j] = reason;
+  c.details[j] = detail;
 }
 
-// Shape checks, payload hashes, leaf data, signatures, duplicates inside the batch,
-// leaf hashes: everything that needs no transaction.
-Status prepare(const AppendInput& in, MerkleSuite suite, PreparedBatch& b) {
-  const size_t n = in.count;
-  b.count = n;
-  b.reasons.assign(n, REJECT_OK);
-  b.details.assign(n, 0);
-  for (size_t i = 0; i < n; ++i) {
-    const size_t id_len = in.ids.len[i];
+Status prepare_chunk(const AppendInput& in, MerkleSuite suite, PreparedChunk& c) {
+  const size_t n = c.end - c.begin, b = c.begin;
+  c.reasons.assign(n, REJECT_OK);
+  c.details.assign(n, 0);
+  for (size_t j = 0; j < n; ++j) {
+    const size_t i = b + j, id_len = in.ids.len[i];
     if (id_len == 0 || id_len > INVOICE_ID_MAX_LEN || !utf8_valid(in.ids.ptr[i], id_len))
-      reject(b, i, REJECT_MALFORMED, int64_t(RecordField::invoice_id));
+      reject(c, j, REJECT_MALFORMED, int64_t(RecordField::invoice_id));
     else if (in.seller_keys.len[i] != SELLER_KEY_LEN)
-      reject(b, i, REJECT_MALFORMED, int64_t(RecordField::seller_key));
+      reject(c, j, REJECT_MALFORMED, int64_t(RecordField::seller_key));
     else if (in.signatures.len[i] != SIGNATURE_LEN)
-      reject(b, i, REJECT_MALFORMED, int64_t(RecordField::signature));
+      reject(c, j, REJECT_MALFORMED, int64_t(RecordField::signature));
     else if (in.payloads.len[i] > PAYLOAD_MAX_LEN)
-      reject(b, i, REJECT_MALFORMED, int64_t(RecordField::payload));
+      reject(c, j, REJECT_MALFORMED, int64_t(RecordField::payload));
   }
-
   // Payload hashes, once: they serve the signature and the leaf.
   if (in.payload_hashes != nullptr) {
-    b.payload_hashes = in.payload_hashes;
+    c.payload_hashes = in.payload_hashes + b * PAYLOAD_HASH_LEN;
   } else {
-    b.own_payload_hashes.resize(n * PAYLOAD_HASH_LEN);
-    std::vector<size_t> lens(in.payloads.len);
-    for (size_t i = 0; i < n; ++i)
-      if (b.reasons[i] != REJECT_OK) lens[i] = 0;  // a malformed item's payload is not read
-    uint8_t* out = b.own_payload_hashes.data();
-    const Status s = guarded([&] {
-      parallel_for(n, in.threads, kMinParallelItems, [&](size_t lo, size_t hi) {
-        blake3_hash_list(in.payloads.ptr.data() + lo, lens.data() + lo, hi - lo, invoice_payload_key(),
-                         out + lo * PAYLOAD_HASH_LEN);
-      });
+    c.own_payload_hashes.resize(n * PAYLOAD_HASH_LEN);
+    std::vector<size_t> lens(in.payloads.len.begin() + b, in.payloads.len.begin() + c.end);
+    for (size_t j = 0; j < n; ++j)
+      if (c.reasons[j] != REJECT_OK) lens[j] = 0;  // a malformed item's payload is not read
+    uint8_t* out = c.own_payload_hashes.data();
+    parallel_for(n, in.threads, kMinParallelItems, [&](size_t lo, size_t hi) {
+      blake3_hash_list(in.payloads.ptr.data() + b + lo, lens.data() + lo, hi - lo, invoice_payload_key(),
+                       out + lo * PAYLOAD_HASH_LEN);
     });
-    if (s != Status::ok) return s;
-    b.payload_hashes = out;
+    c.payload_hashes = out;
   }
-
-  // Leaf data M | seller_key | signature; M is its prefix.
-  b.leaf_offsets.assign(n + 1, 0);
-  for (size_t i = 0; i < n; ++i)
-    b.leaf_offsets[i + 1] = b.leaf_offsets[i] + (b.reasons[i] == REJECT_OK ? LEAF_FIXED_LEN + in.ids.len[i] : 0);
-  b.leaf_data.resize(b.leaf_offsets[n]);
-  Status s = guarded([&] {
-    parallel_for(n, in.threads, 4 * kMinParallelItems, [&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) {
-        if (b.reasons[i] != REJECT_OK) continue;
-        uint8_t* p = b.leaf_data.data() + b.leaf_offsets[i];
-        p += invoice_envelope(in.ids.ptr[i], in.ids.len[i], in.issued_at[i], b.payload_hashes + i * PAYLOAD_HASH_LEN, p);
-        std::memcpy(p, in.seller_keys.ptr[i], SELLER_KEY_LEN);
-        std::memcpy(p + SELLER_KEY_LEN, in.signatures.ptr[i], SIGNATURE_LEN);
-      }
-    });
-  });
-  if (s != Status::ok) return s;
-
+  // Leaf data M | seller_key | signature.
+  c.leaf_offsets.assign(n + 1, 0);
+  for (size_t j = 0; j < n; ++j)
+    c.leaf_offsets[j + 1] = c.leaf_offsets[j] + (c.reasons[j] == REJECT_OK ? LEAF_FIXED_LEN + in.ids.len[b + j] : 0);
+  c.leaf_data.resize(c.leaf_offsets[n]);
+  for (size_t j = 0; j < n; ++j) {
+    if (c.reasons[j] != REJECT_OK) continue;
+    const size_t i = b + j;
+    uint8_t* p = c.leaf_data.data() + c.leaf_offsets[j];
+    p += invoice_envelope(in.ids.ptr[i], in.ids.len[i], in.issued_at[i], c.payload_hashes + j * PAYLOAD_HASH_LEN, p);
+    std::memcpy(p, in.seller_keys.ptr[i], SELLER_KEY_LEN);
+    std::memcpy(p + SELLER_KEY_LEN, in.signatures.ptr[i], SIGNATURE_LEN);
+  }
   if (in.verify) {
     std::vector<size_t> items;
-    for (size_t i = 0; i < n; ++i)
-      if (b.reasons[i] == REJECT_OK) items.push_back(i);
+    for (size_t j = 0; j < n; ++j)
+      if (c.reasons[j] == REJECT_OK) items.push_back(j);
     const size_t m = items.size();
     if (m > 0) {
       std::vector<uint8_t> keys(m * SELLER_KEY_LEN), sigs(m * SIGNATURE_LEN), verdicts(m);
       std::vector<const uint8_t*> messages(m);
       std::vector<size_t> lengths(m);
-      for (size_t j = 0; j < m; ++j) {
-        const size_t i = items[j];
-        std::memcpy(&keys[j * SELLER_KEY_LEN], in.seller_keys.ptr[i], SELLER_KEY_LEN);
-        std::memcpy(&sigs[j * SIGNATURE_LEN], in.signatures.ptr[i], SIGNATURE_LEN);
-        messages[j] = b.leaf_data.data() + b.leaf_offsets[i];
-        lengths[j] = ENVELOPE_FIXED_LEN + in.ids.len[i];
+      for (size_t k = 0; k < m; ++k) {
+        const size_t j = items[k], i = b + j;
+        std::memcpy(&keys[k * SELLER_KEY_LEN], in.seller_keys.ptr[i], SELLER_KEY_LEN);
+        std::memcpy(&sigs[k * SIGNATURE_LEN], in.signatures.ptr[i], SIGNATURE_LEN);
+        messages[k] = c.leaf_data.data() + c.leaf_offsets[j];
+        lengths[k] = ENVELOPE_FIXED_LEN + in.ids.len[i];
       }
       MessageList list;
       list.pointers = messages.data();
       list.lengths = lengths.data();
-      s = ed25519_verify_batch(keys.data(), list, sigs.data(), m, in.threads, MsmMethod::automatic, verdicts.data());
+      const Status s =
+          ed25519_verify_batch(keys.data(), list, sigs.data(), m, in.threads, MsmMethod::automatic, verdicts.data());
       if (s != Status::ok) return s;
-      for (size_t j = 0; j < m; ++j)
-        if (verdicts[j] != uint8_t(VerifyReason::ok)) reject(b, items[j], verdicts[j], 0);
+      for (size_t k = 0; k < m; ++k)
+        if (verdicts[k] != uint8_t(VerifyReason::ok)) reject(c, items[k], verdicts[k], 0);
     }
   }
-
-  // Duplicates inside the batch: the first good item of each (seller, id) stays.
-  {
-    std::vector<size_t> order;
-    for (size_t i = 0; i < n; ++i)
-      if (b.reasons[i] == REJECT_OK) order.push_back(i);
-    auto less = [&](size_t x, size_t y) {
-      const int c = std::memcmp(in.seller_keys.ptr[x], in.seller_keys.ptr[y], SELLER_KEY_LEN);
-      if (c != 0) return c < 0;
-      const size_t lx = in.ids.len[x], ly = in.ids.len[y];
-      const int d = std::memcmp(in.ids.ptr[x], in.ids.ptr[y], std::min(lx, ly));
-      if (d != 0) return d < 0;
-      if (lx != ly) return lx < ly;
-      return x < y;
-    };
-    std::sort(order.begin(), order.end(), less);
-    for (size_t k = 1, first = 0; k < order.size(); ++k) {
-      const size_t x = order[first], y = order[k];
-      const bool same = std::memcmp(in.seller_keys.ptr[x], in.seller_keys.ptr[y], SELLER_KEY_LEN) == 0 &&
-                        in.ids.len[x] == in.ids.len[y] &&
-                        std::memcmp(in.ids.ptr[x], in.ids.ptr[y], in.ids.len[x]) == 0;
-      if (same)
-        reject(b, y, REJECT_DUPLICATE_IN_BATCH, int64_t(x));
-      else
-        first = k;
-    }
-  }
-
-  // Leaf hashes (malformed items have empty leaf data: hashed, never used).
-  b.leaf_hashes.resize(n * MERKLE_HASH_LEN);
+  // Leaf hashes (rejected items have empty leaf data: hashed, never used).
+  c.leaf_hashes.resize(n * MERKLE_HASH_LEN);
   VarItems leaves;
-  leaves.buffer = b.leaf_data.data();
-  leaves.buffer_len = b.leaf_data.size();
-  leaves.offsets = b.leaf_offsets.data();
+  leaves.buffer = c.leaf_data.data();
+  leaves.buffer_len = c.leaf_data.size();
+  leaves.offsets = c.leaf_offsets.data();
   leaves.count = n;
-  s = guarded([&] {
-    parallel_for(n, in.threads, kMinParallelItems, [&](size_t lo, size_t hi) {
-      VarItems part = leaves;
-      part.offsets = leaves.offsets + lo;
-      part.count = hi - lo;
-      merkle_hash_leaves(suite, part, b.leaf_hashes.data() + lo * MERKLE_HASH_LEN);
-    });
+  parallel_for(n, in.threads, kMinParallelItems, [&](size_t lo, size_t hi) {
+    VarItems part = leaves;
+    part.offsets = leaves.offsets + lo;
+    part.count = hi - lo;
+    merkle_hash_leaves(suite, part, c.leaf_hashes.data() + lo * MERKLE_HASH_LEN);
   });
-  if (s != Status::ok) return s;
-  for (size_t i = 0; i < n; ++i)
-    if (b.reasons[i] == REJECT_OK) b.payload_bytes += in.payloads.len[i];
   return Status::ok;
 }
+
+// Prepares the chunks in order on its own thread (or inline for a one-chunk batch);
+// wait(k) returns once chunk k is ready.
+class Preparer {
+ public:
+  Preparer(const AppendInput& in, MerkleSuite suite) : in_(in), suite_(suite) {
+    for (size_t b = 0; b < in.count; b += APPEND_CHUNK) {
+      chunks_.emplace_back();
+      chunks_.back().begin = b;
+      chunks_.back().end = std::min(in.count, b + APPEND_CHUNK);
+    }
+  }
+  ~Preparer() { join(); }
+
+  // False when the thread could not start (the caller then prepares inline).
+  Status start() {
+    if (chunks_.size() <= 1) return run_all();
+    return guarded([&] { thread_ = std::thread([this] { run_all(); }); });
+  }
+
+  Status wait(size_t k, PreparedChunk** out) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    ready_cv_.wait(lock, [&] { return ready_ > k || status_ != Status::ok || done_; });
+    if (ready_ <= k) return status_ != Status::ok ? status_ : Status::internal;
+    *out = &chunks_[k];
+    return Status::ok;
+  }
+
+  size_t chunk_count() const { return chunks_.size(); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  Status run_all() {
+    Status s = Status::ok;
+    for (size_t k = 0; k < chunks_.size() && s == Status::ok; ++k) {
+      Status prepared = Status::ok;
+      const Status g = guarded([&] { prepared = prepare_chunk(in_, suite_, chunks_[k]); });
+      s = g != Status::ok ? g : prepared;
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (s == Status::ok) ++ready_;
+      status_ = s;
+      ready_cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    ready_cv_.notify_all();
+    return s;
+  }
+
+  const AppendInput& in_;
+  MerkleSuite suite_;
+  std::vector<PreparedChunk> chunks_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable ready_cv_;
+  size_t ready_ = 0;
+  bool done_ = false;
+  Status status_ = Status::ok;
+};
 
 Status put_or_full(MDB_txn* txn, MDB_dbi dbi, MDB_val* k, MDB_val* v, unsigned flags, const std::string& what,
                    std::string* why) {
@@ -190,237 +229,279 @@ Status put_or_full(MDB_txn* txn, MDB_dbi dbi, MDB_val* k, MDB_val* v, unsigned f
   return status_of_mdb(rc);
 }
 
-}  // namespace
+// One run of the write transaction over the prepared chunks.
+class BatchWriter {
+ public:
+  BatchWriter(MDB_txn* txn, const MDB_dbi* dbi, MerkleSuite suite, const AppendInput& in, AppendResult* out,
+              std::string* why)
+      : txn_(txn), dbi_(dbi), suite_(suite), in_(in), out_(out), why_(why) {}
 
-Status LedgerStore::write_batch(MDB_txn* txn, const AppendInput& in, PreparedBatch& b, AppendResult* out,
-                                std::string* why) {
-  const size_t n = b.count;
-  out->reasons = b.reasons;
-  out->details = b.details;
-  std::vector<uint8_t>& reasons = out->reasons;
-  std::vector<int64_t>& details = out->details;
-
-  uint64_t first = 0;
-  Status s = read_meta(txn, &first, out->root, why);
-  if (s != Status::ok) return s;
-  out->first_seq = first;
-  out->size = first;
-  out->appended = 0;
-
-  // Seller ids: known ones from seller_ids; new ones get ids once the batch is accepted.
-  constexpr uint32_t kNewSeller = UINT32_MAX;
-  std::unordered_map<std::string, uint32_t> seller_ids;
-  std::vector<uint32_t> item_seller(n, kNewSeller);
-  for (size_t i = 0; i < n; ++i) {
-    if (reasons[i] != REJECT_OK) continue;
-    std::string key(reinterpret_cast<const char*>(in.seller_keys.ptr[i]), SELLER_KEY_LEN);
-    auto found = seller_ids.find(key);
-    if (found == seller_ids.end()) {
-      MDB_val k = mdb_val(key.data(), key.size()), v;
-      const int rc = mdb_get(txn, dbi_[T_SELLER_IDS], &k, &v);
-      uint32_t id = kNewSeller;
-      if (rc == MDB_SUCCESS) {
-        if (v.mv_size != 4) {
-          *why = "seller_ids: an id is not 4 bytes";
-          return Status::corrupted;
-        }
-        id = get_u32be(static_cast<const uint8_t*>(v.mv_data));
-      } else if (rc != MDB_NOTFOUND) {
-        *why = mdb_message("seller_ids: cannot read", rc);
-        return status_of_mdb(rc);
-      }
-      found = seller_ids.emplace(std::move(key), id).first;
-    }
-    item_seller[i] = found->second;
+  Status begin(uint64_t first) {
+    first_ = first;
+    next_seq_ = first;
+    out_->reasons.assign(in_.count, REJECT_OK);
+    out_->details.assign(in_.count, 0);
+    MDB_stat st;
+    const int rc = mdb_stat(txn_, dbi_[T_SELLERS], &st);
+    if (rc != MDB_SUCCESS) return mdb_fail(why_, rc, "sellers: cannot stat");
+    next_seller_ = uint32_t(st.ms_entries);
+    return Status::ok;
   }
 
-  // Duplicates against the ledger: only a known seller can have one.
-  uint8_t index_key[INVOICE_INDEX_KEY_MAX];
-  for (size_t i = 0; i < n; ++i) {
-    if (reasons[i] != REJECT_OK || item_seller[i] == kNewSeller) continue;
-    MDB_val k = mdb_val(index_key, invoice_index_key(item_seller[i], in.ids.ptr[i], in.ids.len[i], index_key)), v;
-    const int rc = mdb_get(txn, dbi_[T_INVOICE_INDEX], &k, &v);
-    if (rc == MDB_SUCCESS) {
-      if (v.mv_size != 8) {
-        *why = "invoice_index: a seq is not 8 bytes";
-        return Status::corrupted;
-      }
-      reasons[i] = REJECT_DUPLICATE_IN_LEDGER;
-      details[i] = int64_t(get_u64be(static_cast<const uint8_t*>(v.mv_data)));
-    } else if (rc != MDB_NOTFOUND) {
-      *why = mdb_message("invoice_index: cannot read", rc);
-      return status_of_mdb(rc);
-    }
-  }
+  Status write_chunk(const PreparedChunk& c);
+  Status finish(uint8_t root[MERKLE_HASH_LEN]);
+  bool failed() const { return failed_; }
+  uint64_t appended() const { return next_seq_ - first_; }
 
-  std::vector<size_t> good;
-  for (size_t i = 0; i < n; ++i)
-    if (reasons[i] == REJECT_OK) good.push_back(i);
-  if (good.empty() || (!in.skip && good.size() != n)) return Status::ok;  // nothing written: an empty commit
-  const size_t m = good.size();
+ private:
+  Status seller_id(size_t i, uint32_t* id);
 
-  // New sellers, numbered in order of first appearance.
-  MDB_stat seller_stat;
-  int rc = mdb_stat(txn, dbi_[T_SELLERS], &seller_stat);
-  if (rc != MDB_SUCCESS) {
-    *why = mdb_message("sellers: cannot stat", rc);
-    return status_of_mdb(rc);
-  }
-  uint32_t next_seller = uint32_t(seller_stat.ms_entries);
-  for (size_t i : good) {
-    if (item_seller[i] != kNewSeller) continue;
-    std::string key(reinterpret_cast<const char*>(in.seller_keys.ptr[i]), SELLER_KEY_LEN);
-    uint32_t& id = seller_ids[key];
-    if (id == kNewSeller) {
-      id = next_seller++;
-      uint8_t id_bytes[4];
-      put_u32be(id_bytes, id);
-      MDB_val k = mdb_val(id_bytes, 4), v = mdb_val(key.data(), SELLER_KEY_LEN);
-      s = put_or_full(txn, dbi_[T_SELLERS], &k, &v, MDB_APPEND, "sellers: cannot add seller " + std::to_string(id), why);
-      if (s != Status::ok) return s;
-      k = mdb_val(key.data(), SELLER_KEY_LEN);
-      v = mdb_val(id_bytes, 4);
-      s = put_or_full(txn, dbi_[T_SELLER_IDS], &k, &v, MDB_NOOVERWRITE, "seller_ids: cannot add seller " + std::to_string(id), why);
-      if (s != Status::ok) return s;
-    }
-    item_seller[i] = id;
-  }
+  MDB_txn* txn_;
+  const MDB_dbi* dbi_;
+  MerkleSuite suite_;
+  const AppendInput& in_;
+  AppendResult* out_;
+  std::string* why_;
+  uint64_t first_ = 0, next_seq_ = 0;
+  uint32_t next_seller_ = 0;
+  bool failed_ = false;  // reject mode saw a bad item: decide the rest, write nothing more
+  std::unordered_map<std::string, uint32_t> sellers_;  // key -> id (known or new in this batch)
+  std::unordered_map<std::string, size_t> batch_keys_;  // seller | id -> position, of accepted items
+  std::vector<uint8_t> leaf_hashes_;                   // of the appended records, in seq order
+};
 
-  // Payload blobs: where each good item's payload goes.
-  std::vector<uint64_t> blob_of(m);
-  std::vector<uint32_t> offset_of(m);
-  struct Blob {
-    size_t first, end;  // positions in `good`
-    uint64_t bytes;
-  };
-  std::vector<Blob> blobs;
-  for (size_t j = 0; j < m; ++j) {
-    const size_t len = in.payloads.len[good[j]];
-    if (blobs.empty() || blobs.back().bytes >= PAYLOAD_BLOB_TARGET) blobs.push_back(Blob{j, j, 0});
-    Blob& blob = blobs.back();
-    blob_of[j] = first + blob.first;
-    offset_of[j] = uint32_t(blob.bytes);
-    blob.bytes += len;
-    blob.end = j + 1;
+// The seller id of item i: known, or the next one (written at once unless failing).
+Status BatchWriter::seller_id(size_t i, uint32_t* id) {
+  std::string key(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN);
+  auto found = sellers_.find(key);
+  if (found != sellers_.end()) {
+    *id = found->second;
+    return Status::ok;
   }
-  for (const Blob& blob : blobs) {
-    uint8_t key[8];
-    put_u64be(key, first + blob.first);
-    MDB_val k = mdb_val(key, 8), v = mdb_val(nullptr, size_t(blob.bytes));
-    s = put_or_full(txn, dbi_[T_PAYLOADS], &k, &v, MDB_APPEND | MDB_RESERVE,
-                    "payloads: cannot add blob " + std::to_string(first + blob.first), why);
-    if (s != Status::ok) return s;
-    uint8_t* dst = static_cast<uint8_t*>(v.mv_data);
-    for (size_t j = blob.first; j < blob.end; ++j) {
-      const size_t i = good[j], len = in.payloads.len[i];
-      if (len) std::memcpy(dst + offset_of[j], in.payloads.ptr[i], len);
-    }
+  MDB_val k = mdb_val(key.data(), key.size()), v;
+  const int rc = mdb_get(txn_, dbi_[T_SELLER_IDS], &k, &v);
+  if (rc == MDB_SUCCESS) {
+    if (v.mv_size != 4) return fail(why_, Status::corrupted, "seller_ids: an id is not 4 bytes");
+    *id = get_u32be(static_cast<const uint8_t*>(v.mv_data));
+  } else if (rc == MDB_NOTFOUND) {
+    *id = UINT32_MAX;  // unknown: numbered when its first item is accepted
+    return Status::ok;
+  } else {
+    return mdb_fail(why_, rc, "seller_ids: cannot read");
   }
-
-  // Records, in seq order (appended at the end of the table).
-  uint8_t record[RECORD_FIXED_LEN + INVOICE_ID_MAX_LEN];
-  for (size_t j = 0; j < m; ++j) {
-    const size_t i = good[j];
-    RecordView r;
-    r.issued_at = in.issued_at[i];
-    r.seller_id = item_seller[i];
-    r.blob = blob_of[j];
-    r.offset = offset_of[j];
-    r.payload_len = uint32_t(in.payloads.len[i]);
-    r.signature = in.signatures.ptr[i];
-    r.id = in.ids.ptr[i];
-    r.id_len = in.ids.len[i];
-    uint8_t key[8];
-    put_u64be(key, first + j);
-    MDB_val k = mdb_val(key, 8), v = mdb_val(record, record_encode(r, record));
-    s = put_or_full(txn, dbi_[T_RECORDS], &k, &v, MDB_APPEND, "records: cannot add record " + std::to_string(first + j), why);
-    if (s != Status::ok) return s;
-  }
-
-  // Both indexes, each in key order (a B-tree fills best that way).
-  std::vector<size_t> order(m);
-  for (size_t j = 0; j < m; ++j) order[j] = j;
-  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    const size_t ix = good[x], iy = good[y];
-    if (item_seller[ix] != item_seller[iy]) return item_seller[ix] < item_seller[iy];
-    const size_t lx = in.ids.len[ix], ly = in.ids.len[iy];
-    const int c = std::memcmp(in.ids.ptr[ix], in.ids.ptr[iy], std::min(lx, ly));
-    return c != 0 ? c < 0 : lx < ly;
-  });
-  for (size_t j : order) {
-    const size_t i = good[j];
-    uint8_t seq[8];
-    put_u64be(seq, first + j);
-    MDB_val k = mdb_val(index_key, invoice_index_key(item_seller[i], in.ids.ptr[i], in.ids.len[i], index_key));
-    MDB_val v = mdb_val(seq, 8);
-    s = put_or_full(txn, dbi_[T_INVOICE_INDEX], &k, &v, MDB_NOOVERWRITE,
-                    "invoice_index: cannot add record " + std::to_string(first + j), why);
-    if (s != Status::ok) return s;
-  }
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
-    return item_seller[good[x]] != item_seller[good[y]] ? item_seller[good[x]] < item_seller[good[y]] : x < y;
-  });
-  for (size_t j : order) {
-    uint8_t seller[4], seq[8];
-    put_u32be(seller, item_seller[good[j]]);
-    put_u64be(seq, first + j);
-    MDB_val k = mdb_val(seller, 4), v = mdb_val(seq, 8);
-    s = put_or_full(txn, dbi_[T_BY_SELLER], &k, &v, MDB_APPENDDUP, "by_seller: cannot add record " + std::to_string(first + j), why);
-    if (s != Status::ok) return s;
-  }
-
-  // The tree: leaf hashes in, tiles out, then size and root.
-  std::vector<uint8_t> leaf_hashes(m * MERKLE_HASH_LEN);
-  for (size_t j = 0; j < m; ++j)
-    std::memcpy(&leaf_hashes[j * MERKLE_HASH_LEN], &b.leaf_hashes[good[j] * MERKLE_HASH_LEN], MERKLE_HASH_LEN);
-  TileNodeStore store(txn, dbi_[T_TILES], suite_, first);
-  MerkleTree tree(suite_, store);
-  s = tree.append_hashes(leaf_hashes.data(), m, in.threads);
-  if (s == Status::ok) s = tree.root(first + m, out->root);
-  if (s != Status::ok) {
-    if (store.last_mdb_error() == MDB_MAP_FULL) return Status::map_full;
-    *why = store.last_mdb_error() ? mdb_message("tiles: cannot write", store.last_mdb_error())
-                                  : std::string("tiles: cannot extend the tree: ") + lc_strerror(s);
-    return s;
-  }
-  uint8_t size_bytes[8];
-  put_u64be(size_bytes, first + m);
-  MDB_val k = mdb_val("size", 4), v = mdb_val(size_bytes, 8);
-  s = put_or_full(txn, dbi_[T_META], &k, &v, 0, "meta: cannot write size", why);
-  if (s != Status::ok) return s;
-  k = mdb_val("root", 4);
-  v = mdb_val(out->root, MERKLE_HASH_LEN);
-  s = put_or_full(txn, dbi_[T_META], &k, &v, 0, "meta: cannot write root", why);
-  if (s != Status::ok) return s;
-  out->appended = m;
-  out->size = first + m;
+  sellers_.emplace(std::move(key), *id);
   return Status::ok;
 }
+
+Status BatchWriter::write_chunk(const PreparedChunk& c) {
+  const size_t n = c.end - c.begin;
+  std::vector<size_t> accepted;  // chunk positions j, in order
+  std::vector<uint32_t> seller_of(n, 0);
+  uint8_t index_key[INVOICE_INDEX_KEY_MAX];
+  for (size_t j = 0; j < n; ++j) {
+    const size_t i = c.begin + j;
+    if (c.reasons[j] != REJECT_OK) {
+      out_->reasons[i] = c.reasons[j];
+      out_->details[i] = c.details[j];
+      failed_ = failed_ || !in_.skip;
+      continue;
+    }
+    std::string key(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN);
+    key.append(reinterpret_cast<const char*>(in_.ids.ptr[i]), in_.ids.len[i]);
+    auto earlier = batch_keys_.find(key);
+    if (earlier != batch_keys_.end()) {
+      out_->reasons[i] = REJECT_DUPLICATE_IN_BATCH;
+      out_->details[i] = int64_t(earlier->second);
+      failed_ = failed_ || !in_.skip;
+      continue;
+    }
+    uint32_t id = 0;
+    Status s = seller_id(i, &id);
+    if (s != Status::ok) return s;
+    if (id != UINT32_MAX) {
+      MDB_val k = mdb_val(index_key, invoice_index_key(id, in_.ids.ptr[i], in_.ids.len[i], index_key)), v;
+      const int rc = mdb_get(txn_, dbi_[T_INVOICE_INDEX], &k, &v);
+      if (rc == MDB_SUCCESS) {
+        if (v.mv_size != 8) return fail(why_, Status::corrupted, "invoice_index: a seq is not 8 bytes");
+        out_->reasons[i] = REJECT_DUPLICATE_IN_LEDGER;
+        out_->details[i] = int64_t(get_u64be(static_cast<const uint8_t*>(v.mv_data)));
+        failed_ = failed_ || !in_.skip;
+        continue;
+      }
+      if (rc != MDB_NOTFOUND) return mdb_fail(why_, rc, "invoice_index: cannot read");
+    }
+    batch_keys_.emplace(std::move(key), i);
+    if (failed_) continue;  // reject mode: keep deciding, write nothing
+    if (id == UINT32_MAX) {
+      id = next_seller_++;
+      sellers_[std::string(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN)] = id;
+      uint8_t id_bytes[4];
+      put_u32be(id_bytes, id);
+      MDB_val k = mdb_val(id_bytes, 4), v = mdb_val(in_.seller_keys.ptr[i], SELLER_KEY_LEN);
+      s = put_or_full(txn_, dbi_[T_SELLERS], &k, &v, MDB_APPEND, "sellers: cannot add seller " + std::to_string(id), why_);
+      if (s != Status::ok) return s;
+      k = mdb_val(in_.seller_keys.ptr[i], SELLER_KEY_LEN);
+      v = mdb_val(id_bytes, 4);
+      s = put_or_full(txn_, dbi_[T_SELLER_IDS], &k, &v, MDB_NOOVERWRITE, "seller_ids: cannot add seller " + std::to_string(id), why_);
+      if (s != Status::ok) return s;
+    }
+    seller_of[j] = id;
+    accepted.push_back(j);
+  }
+  if (failed_ || accepted.empty()) return Status::ok;
+
+  // Payload blobs: this chunk's accepted payloads, cut at PAYLOAD_BLOB_TARGET.
+  const size_t m = accepted.size();
+  const uint64_t chunk_first = next_seq_;
+  std::vector<uint64_t> blob_of(m);
+  std::vector<uint32_t> offset_of(m);
+  for (size_t a = 0; a < m;) {
+    size_t end = a;
+    uint64_t bytes = 0;
+    while (end < m && bytes < PAYLOAD_BLOB_TARGET) {
+      blob_of[end] = chunk_first + a;
+      offset_of[end] = uint32_t(bytes);
+      bytes += in_.payloads.len[c.begin + accepted[end]];
+      ++end;
+    }
+    uint8_t key[8];
+    put_u64be(key, chunk_first + a);
+    MDB_val k = mdb_val(key, 8), v = mdb_val(nullptr, size_t(bytes));
+    Status s = put_or_full(txn_, dbi_[T_PAYLOADS], &k, &v, MDB_APPEND | MDB_RESERVE,
+                           "payloads: cannot add blob " + std::to_string(chunk_first + a), why_);
+    if (s != Status::ok) return s;
+    uint8_t* dst = static_cast<uint8_t*>(v.mv_data);
+    for (size_t x = a; x < end; ++x) {
+      const size_t i = c.begin + accepted[x], len = in_.payloads.len[i];
+      if (len) std::memcpy(dst + offset_of[x], in_.payloads.ptr[i], len);
+    }
+    a = end;
+  }
+  // Records, in seq order.
+  uint8_t record[RECORD_FIXED_LEN + INVOICE_ID_MAX_LEN];
+  for (size_t x = 0; x < m; ++x) {
+    const size_t j = accepted[x], i = c.begin + j;
+    RecordView r;
+    r.issued_at = in_.issued_at[i];
+    r.seller_id = seller_of[j];
+    r.blob = blob_of[x];
+    r.offset = offset_of[x];
+    r.payload_len = uint32_t(in_.payloads.len[i]);
+    r.signature = in_.signatures.ptr[i];
+    r.id = in_.ids.ptr[i];
+    r.id_len = in_.ids.len[i];
+    uint8_t key[8];
+    put_u64be(key, chunk_first + x);
+    MDB_val k = mdb_val(key, 8), v = mdb_val(record, record_encode(r, record));
+    Status s = put_or_full(txn_, dbi_[T_RECORDS], &k, &v, MDB_APPEND, "records: cannot add record " + std::to_string(chunk_first + x), why_);
+    if (s != Status::ok) return s;
+    leaf_hashes_.insert(leaf_hashes_.end(), &c.leaf_hashes[j * MERKLE_HASH_LEN], &c.leaf_hashes[(j + 1) * MERKLE_HASH_LEN]);
+  }
+  // Both indexes, each in key order (a B-tree fills best that way).
+  std::vector<size_t> order(m);
+  for (size_t x = 0; x < m; ++x) order[x] = x;
+  std::sort(order.begin(), order.end(), [&](size_t p, size_t q) {
+    const size_t jp = accepted[p], jq = accepted[q];
+    if (seller_of[jp] != seller_of[jq]) return seller_of[jp] < seller_of[jq];
+    const size_t ip = c.begin + jp, iq = c.begin + jq;
+    const size_t lp = in_.ids.len[ip], lq = in_.ids.len[iq];
+    const int cmp = std::memcmp(in_.ids.ptr[ip], in_.ids.ptr[iq], std::min(lp, lq));
+    return cmp != 0 ? cmp < 0 : lp < lq;
+  });
+  for (size_t x : order) {
+    const size_t j = accepted[x], i = c.begin + j;
+    uint8_t seq[8];
+    put_u64be(seq, chunk_first + x);
+    MDB_val k = mdb_val(index_key, invoice_index_key(seller_of[j], in_.ids.ptr[i], in_.ids.len[i], index_key));
+    MDB_val v = mdb_val(seq, 8);
+    Status s = put_or_full(txn_, dbi_[T_INVOICE_INDEX], &k, &v, MDB_NOOVERWRITE,
+                           "invoice_index: cannot add record " + std::to_string(chunk_first + x), why_);
+    if (s != Status::ok) return s;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t p, size_t q) {
+    return seller_of[accepted[p]] != seller_of[accepted[q]] ? seller_of[accepted[p]] < seller_of[accepted[q]] : p < q;
+  });
+  for (size_t x : order) {
+    uint8_t seller[4], seq[8];
+    put_u32be(seller, seller_of[accepted[x]]);
+    put_u64be(seq, chunk_first + x);
+    MDB_val k = mdb_val(seller, 4), v = mdb_val(seq, 8);
+    Status s = put_or_full(txn_, dbi_[T_BY_SELLER], &k, &v, MDB_APPENDDUP,
+                           "by_seller: cannot add record " + std::to_string(chunk_first + x), why_);
+    if (s != Status::ok) return s;
+  }
+  next_seq_ += m;
+  return Status::ok;
+}
+
+// The tree (leaf hashes in, tiles out), then size and root.
+Status BatchWriter::finish(uint8_t root[MERKLE_HASH_LEN]) {
+  const uint64_t m = appended();
+  if (failed_ || m == 0) return Status::ok;
+  TileNodeStore store(txn_, dbi_[T_TILES], suite_, first_);
+  MerkleTree tree(suite_, store);
+  Status s = tree.append_hashes(leaf_hashes_.data(), size_t(m), in_.threads);
+  if (s == Status::ok) s = tree.root(first_ + m, root);
+  if (s != Status::ok) {
+    if (store.last_mdb_error() == MDB_MAP_FULL) return Status::map_full;
+    return fail(why_, s, store.last_mdb_error() ? mdb_message("tiles: cannot write", store.last_mdb_error())
+                                                : std::string("tiles: cannot extend the tree: ") + lc_strerror(s));
+  }
+  uint8_t size_bytes[8];
+  put_u64be(size_bytes, first_ + m);
+  MDB_val k = mdb_val("size", 4), v = mdb_val(size_bytes, 8);
+  s = put_or_full(txn_, dbi_[T_META], &k, &v, 0, "meta: cannot write size", why_);
+  if (s != Status::ok) return s;
+  k = mdb_val("root", 4);
+  v = mdb_val(root, MERKLE_HASH_LEN);
+  return put_or_full(txn_, dbi_[T_META], &k, &v, 0, "meta: cannot write root", why_);
+}
+
+}  // namespace
 
 Status LedgerStore::append(const AppendInput& in, AppendResult* out, std::string* why) {
   Status s = usable(why);
   if (s != Status::ok) return s;
-  if (readonly_) {
-    *why = "the ledger at " + path_ + " is open read-only (readonly=True)";
-    return Status::read_only;
-  }
-  PreparedBatch batch;
-  Status prepared = Status::ok;
-  {
-    const Status g = guarded([&] { prepared = prepare(in, suite_, batch); });
-    if (g != Status::ok) prepared = g;
-  }
-  if (prepared != Status::ok) {
-    *why = std::string("cannot prepare the batch: ") + lc_strerror(prepared);
-    return prepared;
-  }
-  const size_t size_hint = size_t(batch.payload_bytes) + in.count * 400;
-  auto body = [&](MDB_txn* txn) -> Status {
-    Status w = Status::ok;
-    const Status g = guarded([&] { w = write_batch(txn, in, batch, out, why); });
-    return g != Status::ok ? g : w;
+  if (readonly_) return fail(why, Status::read_only, "the ledger at " + path_ + " is open read-only (readonly=True)");
+  Preparer preparer(in, suite_);
+  s = preparer.start();
+  if (s != Status::ok) return fail(why, s, std::string("cannot start preparing the batch: ") + lc_strerror(s));
+  uint64_t payload_bytes = 0;
+  for (size_t i = 0; i < in.count; ++i) payload_bytes += in.payloads.len[i];
+  const size_t size_hint = size_t(payload_bytes) + in.count * 400;
+  auto body = [&](MDB_txn* txn, bool* commit) -> Status {
+    uint64_t first = 0;
+    Status w = read_meta(txn, &first, out->root, why);
+    if (w != Status::ok) return w;
+    out->first_seq = first;
+    out->size = first;
+    out->appended = 0;
+    BatchWriter writer(txn, dbi_, suite_, in, out, why);
+    w = writer.begin(first);
+    for (size_t k = 0; w == Status::ok && k < preparer.chunk_count(); ++k) {
+      PreparedChunk* chunk = nullptr;
+      w = preparer.wait(k, &chunk);
+      if (w != Status::ok) return fail(why, w, std::string("cannot prepare the batch: ") + lc_strerror(w));
+      const Status g = guarded([&] { w = writer.write_chunk(*chunk); });
+      if (g != Status::ok) w = g;
+    }
+    if (w != Status::ok) return w;
+    uint8_t root[MERKLE_HASH_LEN];
+    const Status g = guarded([&] { w = writer.finish(root); });
+    if (g != Status::ok) return fail(why, g, "cannot extend the tree");
+    if (w != Status::ok) return w;
+    if (writer.failed() || writer.appended() == 0) {
+      *commit = false;  // rejected, or nothing to append: nothing is written
+      return Status::ok;
+    }
+    std::memcpy(out->root, root, MERKLE_HASH_LEN);
+    out->appended = writer.appended();
+    out->size = first + out->appended;
+    return Status::ok;
   };
-  return write_txn(size_hint, body, why);
+  s = write_txn(size_hint, body, why);
+  preparer.join();
+  return s;
 }
 
 }  // namespace ledger_core

@@ -104,6 +104,7 @@ Status LedgerStore::open(const std::string& path, const StoreOptions& options, s
     }
   }
   std::shared_ptr<LedgerStore> store(new LedgerStore());
+  store->tile_cache_.reset(new TileCache());
   store->path_ = path;
   store->dev_ = st.st_dev;
   store->ino_ = st.st_ino;
@@ -401,7 +402,7 @@ Status LedgerStore::root(MDB_txn* snapshot, uint64_t size, uint8_t out[MERKLE_HA
     if (s != Status::ok) return s;
     if (size > n) return fail(why, Status::out_of_range, "size " + std::to_string(size) + " is past the ledger's size " + std::to_string(n));
     if (size == n) return Status::ok;
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n);
+    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
     MerkleTree tree(suite_, store);
     s = tree.root(size, out);
     if (s != Status::ok) return fail(why, s == Status::out_of_range ? Status::corrupted : s, "cannot compute the root at size " + std::to_string(size) + " from the tiles");
@@ -416,7 +417,7 @@ Status LedgerStore::leaf_hash(MDB_txn* snapshot, uint64_t seq, uint8_t out[MERKL
     Status s = read_meta(txn, &n, root, why);
     if (s != Status::ok) return s;
     if (seq >= n) return fail(why, Status::out_of_range, "seq " + std::to_string(seq) + " is past the ledger's size " + std::to_string(n));
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n);
+    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
     s = store.get(0, seq, 1, out);
     if (s != Status::ok) return fail(why, Status::corrupted, "tiles: no leaf hash for record " + std::to_string(seq));
     return Status::ok;
@@ -621,7 +622,7 @@ Status LedgerStore::inclusion_proof(MDB_txn* snapshot, uint64_t index, uint64_t 
     if (!(index < size && size <= n))
       return fail(why, Status::out_of_range, "need seq < size <= ledger size " + std::to_string(n) + ", got seq " +
                                                  std::to_string(index) + ", size " + std::to_string(size));
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n);
+    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
     MerkleTree tree(suite_, store);
     hashes->resize(MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN);
     size_t count = 0;
@@ -643,7 +644,7 @@ Status LedgerStore::consistency_proof(MDB_txn* snapshot, uint64_t size1, uint64_
       return fail(why, Status::out_of_range, "need 0 < old_size <= new_size <= ledger size " + std::to_string(n) +
                                                  " (a proof from the empty tree proves nothing), got " +
                                                  std::to_string(size1) + " -> " + std::to_string(size2));
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n);
+    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
     MerkleTree tree(suite_, store);
     hashes->resize(MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN);
     size_t count = 0;
@@ -698,7 +699,8 @@ Status LedgerStore::stats(std::vector<TableStat>* out, std::string* why) {
 
 // --- writes -------------------------------------------------------------------------------
 
-Status LedgerStore::write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_txn*), void* ctx, std::string* why) {
+Status LedgerStore::write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_txn*, bool*), void* ctx,
+                                  std::string* why) {
   Status s = usable(why);
   if (s != Status::ok) return s;
   if (readonly_) return fail(why, Status::read_only, "the ledger at " + path_ + " is open read-only (readonly=True)");
@@ -710,7 +712,9 @@ Status LedgerStore::write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_tx
       MdbTxn txn;
       rc = txn.begin(env_, 0);
       if (rc == MDB_SUCCESS) {
-        s = body(ctx, txn.get());
+        bool commit = true;
+        s = body(ctx, txn.get(), &commit);
+        if (s == Status::ok && !commit) return Status::ok;  // aborted by MdbTxn: nothing written
         if (s == Status::ok) {
           rc = txn.commit();
           if (rc == MDB_SUCCESS) return Status::ok;
@@ -736,7 +740,7 @@ Status LedgerStore::write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_tx
 
 Status LedgerStore::put_checkpoint(uint64_t size, const std::string& origin, const uint8_t public_key[32],
                                    const std::string& note, std::string* why) {
-  auto body = [&](MDB_txn* txn) -> Status {
+  auto body = [&](MDB_txn* txn, bool*) -> Status {
         uint64_t n = 0;
         uint8_t root[MERKLE_HASH_LEN];
         Status s = read_meta(txn, &n, root, why);

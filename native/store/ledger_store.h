@@ -128,6 +128,7 @@ enum Table : unsigned { T_META, T_RECORDS, T_PAYLOADS, T_SELLERS, T_SELLER_IDS, 
 const char* table_name(unsigned table);
 
 struct PreparedBatch;  // ledger_append.cpp
+class TileCache;      // tile_store.h
 
 class LedgerStore {
  public:
@@ -187,15 +188,17 @@ class LedgerStore {
   Status adopt_map_size(std::string* why);
   Status begin_read(MDB_txn** out, std::string* why);
   void end_read(MDB_txn* txn);
-  // Runs body(txn) in one write transaction under the writer mutex, and commits when it
-  // returns ok; when the map is full (body returns map_full, or the commit does), aborts,
-  // grows the map by about 2 x size_hint and runs body again. Anything else aborts.
+  // Runs body(txn, &commit) in one write transaction under the writer mutex, and commits
+  // when it returns ok with commit still true (false: abort, nothing written, ok). When
+  // the map is full (body returns map_full, or the commit does), aborts, grows the map by
+  // about 2 x size_hint and runs body again. Any other status aborts and is returned.
   template <typename Body>
   Status write_txn(size_t size_hint, Body& body, std::string* why) {
     return write_txn_raw(
-        size_hint, [](void* ctx, MDB_txn* txn) { return (*static_cast<Body*>(ctx))(txn); }, &body, why);
+        size_hint, [](void* ctx, MDB_txn* txn, bool* commit) { return (*static_cast<Body*>(ctx))(txn, commit); }, &body,
+        why);
   }
-  Status write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_txn*), void* ctx, std::string* why);
+  Status write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_txn*, bool*), void* ctx, std::string* why);
   Status write_batch(MDB_txn* txn, const AppendInput& in, PreparedBatch& batch, AppendResult* out,
                      std::string* why);
 
@@ -215,6 +218,7 @@ class LedgerStore {
   std::mutex write_mutex_;
   std::mutex pool_mutex_;
   std::vector<MDB_txn*> read_pool_;
+  std::unique_ptr<TileCache> tile_cache_;  // recomputed tile levels, shared by reads
 };
 
 }  // namespace ledger_core

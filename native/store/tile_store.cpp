@@ -12,8 +12,41 @@ constexpr unsigned kMaxLevel = 63;
 
 static_assert(TILE_WIDTH == 256 && TILE_HEIGHT == 8, "tiles are 256 hashes of every 8th level");
 
-TileNodeStore::TileNodeStore(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uint64_t committed_size)
-    : txn_(txn), tiles_(tiles), suite_(suite), size_(committed_size) {}
+TileCache::TileCache() : slots_(TILE_CACHE_SLOTS) {}
+
+size_t TileCache::level_offset(size_t width, unsigned k) {
+  size_t offset = 0;
+  for (unsigned j = 1; j < k; ++j) offset += width >> j;
+  return offset;
+}
+
+namespace {
+size_t slot_of(unsigned tile_level, uint64_t tile_index) {
+  return size_t((tile_index * 0x9E3779B97F4A7C15ull + tile_level) >> 40) % TileCache::TILE_CACHE_SLOTS;
+}
+}  // namespace
+
+bool TileCache::get(unsigned tile_level, uint64_t tile_index, size_t width, unsigned k, uint64_t pos, uint8_t* out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const Slot& slot = slots_[slot_of(tile_level, tile_index)];
+  if (!slot.used || slot.tile_level != tile_level || slot.tile_index != tile_index || slot.width != width) return false;
+  if (pos >= (width >> k)) return false;
+  std::memcpy(out, slot.levels.data() + (level_offset(width, k) + pos) * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+  return true;
+}
+
+void TileCache::put(unsigned tile_level, uint64_t tile_index, size_t width, std::vector<uint8_t> levels) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Slot& slot = slots_[slot_of(tile_level, tile_index)];
+  slot.used = true;
+  slot.tile_level = tile_level;
+  slot.tile_index = tile_index;
+  slot.width = width;
+  slot.levels.swap(levels);
+}
+
+TileNodeStore::TileNodeStore(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uint64_t committed_size, TileCache* cache)
+    : txn_(txn), tiles_(tiles), suite_(suite), size_(committed_size), cache_(cache) {}
 
 Status TileNodeStore::read_tile(unsigned tile_level, uint64_t tile_index, const uint8_t** hashes,
                                 size_t* width) const {
@@ -84,37 +117,31 @@ Status TileNodeStore::computed_node(unsigned level, uint64_t index, uint8_t* out
   return Status::ok;
 }
 
-// As computed_node, from the levels of the node's tile, recomputed once per tile.
+// As computed_node, through the shared cache of recomputed tile levels: each tile is
+// hashed up once (255 parents for a full tile) and then read.
 Status TileNodeStore::cached_node(unsigned level, uint64_t index, uint8_t* out) const {
+  if (cache_ == nullptr) return computed_node(level, index, out);
   const unsigned base = level - level % TILE_HEIGHT, k = level - base;
   const unsigned tile_level = base / TILE_HEIGHT;
   const uint64_t tile_index = (index << k) / TILE_WIDTH;
-  TileLevels* entry = nullptr;
-  for (TileLevels& c : cache_)
-    if (c.valid && c.tile_level == tile_level && c.tile_index == tile_index) entry = &c;
-  if (entry == nullptr) {
-    const uint8_t* hashes = nullptr;
-    size_t width = 0;
-    Status s = read_tile(tile_level, tile_index, &hashes, &width);
-    if (s == Status::not_found) return Status::out_of_range;
-    if (s != Status::ok) return s;
-    entry = &cache_[cache_next_];
-    cache_next_ = (cache_next_ + 1) % 2;
-    entry->valid = false;
-    entry->tile_level = tile_level;
-    entry->tile_index = tile_index;
-    entry->count[0] = width;
-    entry->nodes[0].assign(hashes, hashes + width * MERKLE_HASH_LEN);
-    for (unsigned j = 1; j < TILE_LEVELS; ++j) {
-      entry->count[j] = entry->count[j - 1] / 2;
-      entry->nodes[j].resize(entry->count[j] * MERKLE_HASH_LEN);
-      if (entry->count[j]) merkle_hash_parents(suite_, entry->nodes[j - 1].data(), entry->count[j], entry->nodes[j].data());
-    }
-    entry->valid = true;
-  }
   const uint64_t pos = index - tile_index * (TILE_WIDTH >> k);
-  if (pos >= entry->count[k]) return Status::out_of_range;
-  std::memcpy(out, entry->nodes[k].data() + pos * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+  const uint8_t* hashes = nullptr;
+  size_t width = 0;
+  Status s = read_tile(tile_level, tile_index, &hashes, &width);
+  if (s == Status::not_found) return Status::out_of_range;
+  if (s != Status::ok) return s;
+  if (cache_->get(tile_level, tile_index, width, k, pos, out)) return Status::ok;
+  if (pos >= (width >> k)) return Status::out_of_range;
+  std::vector<uint8_t> levels(TileCache::level_offset(width, TILE_HEIGHT) * MERKLE_HASH_LEN);
+  const uint8_t* below = hashes;
+  for (unsigned j = 1; j < TILE_HEIGHT; ++j) {
+    const size_t count = width >> j;
+    uint8_t* here = levels.data() + TileCache::level_offset(width, j) * MERKLE_HASH_LEN;
+    if (count) merkle_hash_parents(suite_, below, count, here);
+    below = here;
+  }
+  std::memcpy(out, levels.data() + (TileCache::level_offset(width, k) + pos) * MERKLE_HASH_LEN, MERKLE_HASH_LEN);
+  cache_->put(tile_level, tile_index, width, std::move(levels));
   return Status::ok;
 }
 

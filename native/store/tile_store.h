@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "merkle/merkle_hash.h"
@@ -37,10 +38,40 @@
 
 namespace ledger_core {
 
+// The recomputed levels 1..7 of stored tiles, shared by the reads of one ledger: a tile
+// with a given width never changes (tiles only grow, and a grown tile has a new width),
+// so an entry keyed by (tile level, tile index, width) is never stale. Direct-mapped,
+// TILE_CACHE_SLOTS entries of at most 8 KiB. Thread-safe (one mutex, held for a copy).
+class TileCache {
+ public:
+  static constexpr size_t TILE_CACHE_SLOTS = 1024;
+  TileCache();
+  // Copies node `pos` of level k (1..7) of tile (tile_level, tile_index) of `width`
+  // hashes; false when the tile is not cached.
+  bool get(unsigned tile_level, uint64_t tile_index, size_t width, unsigned k, uint64_t pos, uint8_t* out);
+  // Caches the levels of a tile: level k's nodes at offset level_offset(width, k).
+  void put(unsigned tile_level, uint64_t tile_index, size_t width, std::vector<uint8_t> levels);
+  // Where level k (1..7) starts in the levels of a tile of `width` hashes, in hashes.
+  static size_t level_offset(size_t width, unsigned k);
+
+ private:
+  struct Slot {
+    bool used = false;
+    unsigned tile_level = 0;
+    uint64_t tile_index = 0;
+    size_t width = 0;
+    std::vector<uint8_t> levels;
+  };
+  std::mutex mutex_;
+  std::vector<Slot> slots_;
+};
+
 class TileNodeStore final : public MerkleNodeStore {
  public:
-  // Over `tiles` in txn, whose committed tree has `committed_size` leaves.
-  TileNodeStore(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uint64_t committed_size);
+  // Over `tiles` in txn, whose committed tree has `committed_size` leaves. A read-only
+  // store may share recomputed tile levels through `cache` (null: none).
+  TileNodeStore(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uint64_t committed_size,
+                TileCache* cache = nullptr);
 
   uint64_t size() const override { return size_; }
   Status set_size(uint64_t leaf_count) override;
@@ -61,16 +92,6 @@ class TileNodeStore final : public MerkleNodeStore {
     std::vector<uint8_t> bytes;
     uint64_t count() const { return bytes.size() / MERKLE_HASH_LEN; }
   };
-  static constexpr unsigned TILE_LEVELS = 8;  // = TILE_HEIGHT
-  // The recomputed levels 1..7 of one stored tile (read-only stores only).
-  struct TileLevels {
-    bool valid = false;
-    unsigned tile_level = 0;
-    uint64_t tile_index = 0;
-    size_t count[TILE_LEVELS] = {};
-    std::vector<uint8_t> nodes[TILE_LEVELS];
-  };
-
   Status computed_node(unsigned level, uint64_t index, uint8_t* out) const;
   Status cached_node(unsigned level, uint64_t index, uint8_t* out) const;
   bool staging() const { return staging_; }
@@ -82,8 +103,8 @@ class TileNodeStore final : public MerkleNodeStore {
   bool staging_ = false;
   Staged staged_[64];
   mutable int mdb_rc_ = 0;
-  mutable TileLevels cache_[2];
-  mutable unsigned cache_next_ = 0;
+  TileCache* cache_;
+
 };
 
 }  // namespace ledger_core

@@ -256,15 +256,15 @@ class _Reads:
         now), read from disk: O(log n) tile reads."""
         r = self._r()
         n = r.size() if size is None else size
-        hashes = r.inclusion_proof(seq, n)
-        return merkle.InclusionProof(self._hasher, int(seq), int(n), tuple(bytes(h) for h in hashes))
+        hashes = r.inclusion_proof(seq, n)  # the native layer checked seq and size
+        return merkle.InclusionProof._unchecked(self._hasher, int(seq), int(n), hashes)
 
     def prove_consistency(self, old_size: int, new_size: Optional[int] = None) -> merkle.ConsistencyProof:
         """The consistency proof from `old_size` to `new_size` (default: now)."""
         r = self._r()
         n = r.size() if new_size is None else new_size
         hashes = r.consistency_proof(old_size, n)
-        return merkle.ConsistencyProof(self._hasher, int(old_size), int(n), tuple(bytes(h) for h in hashes))
+        return merkle.ConsistencyProof._unchecked(self._hasher, int(old_size), int(n), hashes)
 
     def checkpoints(self) -> List[StoredCheckpoint]:
         """The signed checkpoints kept in the ledger, by size."""
