@@ -20,7 +20,8 @@ def test_demo_runs_end_to_end_and_every_check_passes(capsys):
     # Our throughput only: the libsodium anchor and its ratio are bench/bench_pipeline.py's.
     assert "anchor" not in out and "x libsodium" not in out and "libsodium verify" not in out
     assert "verify inclusion JSON (pure Python)" in out
-    for reason in ("EQUATION_FAILED", "NON_CANONICAL_S", "SMALL_ORDER_KEY"):
+    assert "audit: every payload, signature, tile, index" in out and "clean" in out
+    for reason in ("EQUATION_FAILED", "NON_CANONICAL_S", "SMALL_ORDER_KEY", "DUPLICATE_IN_BATCH"):
         assert out.count(f": {reason}") == 1, f"the import must reject exactly one planted {reason} record"
 
 
@@ -44,3 +45,13 @@ def test_unknown_command_exits_with_usage():
     with pytest.raises(SystemExit) as excinfo:
         cli.main(["no-such-command"])
     assert excinfo.value.code == 2
+
+
+def test_demo_imports_into_the_ledger_it_is_given(tmp_path, capsys):
+    import ledger_core
+
+    path = tmp_path / "ledger"
+    assert cli.main(["demo", "--invoices", "50", "--sellers", "4", "--ledger", str(path)]) == 0
+    with ledger_core.Ledger.open(path, create=False) as led:
+        assert led.size == 46  # four planted records rejected
+        assert led.audit().ok and len(led.checkpoints()) == 1

@@ -8,8 +8,25 @@ from pathlib import Path
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_example_runs_and_every_check_is_true():
+def test_readme_ledger_example_runs_and_every_check_is_true():
     block = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[0]
+    assert "Ledger.open" in block, "the README's first example shows the Ledger"
+    namespace: dict = {}
+    exec(compile(block, str(README), "exec"), namespace)
+    report = namespace["report"]
+    assert (report.first_seq, report.appended, report.rejected, report.size) == (0, 2, [], 2)
+    assert namespace["seq"] == 0
+    from ledger_core import Ledger, checkpoint
+
+    with Ledger.open(namespace["path"], create=False, readonly=True) as led:
+        assert led.size == 2 and led.root() == report.root
+        stored = led.checkpoints()
+        assert len(stored) == 1 and stored[0].note == namespace["note"]
+        assert checkpoint.verify(namespace["note"], stored[0].public_key, "example.com/ledger").root == report.root
+
+
+def test_readme_primitives_example_runs_and_every_check_is_true():
+    block = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)[1]
     namespace: dict = {}
     exec(compile(block, str(README), "exec"), namespace)
     assert namespace["ok"].tolist() == [True, True]

@@ -13,7 +13,7 @@ from typing import List, Optional
 def cmd_demo(args: argparse.Namespace) -> int:
     from ledger_core import demo
 
-    return demo.run(count=args.invoices, sellers=args.sellers, seed=args.seed)
+    return demo.run(count=args.invoices, sellers=args.sellers, seed=args.seed, path=args.ledger)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--invoices", type=int, default=200_000, help="how many invoices to generate")
     demo.add_argument("--sellers", type=int, default=2_000, help="how many distinct sellers sign them")
     demo.add_argument("--seed", type=int, default=2026, help="seed of the generated data set")
+    demo.add_argument("--ledger", default=None,
+                      help="ledger directory to import into (default: a temporary one, removed afterwards)")
     demo.set_defaults(func=cmd_demo)
     return parser
 
