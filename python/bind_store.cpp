@@ -226,6 +226,7 @@ class PyStore {
     options.suite = suite.is_none() ? -1 : int(uint_arg(suite, "suite", 1));
     options.map_size = uint_arg(map_size, "map_size");
     options.durability_full = uint_arg(durability, "durability", 1) == 0;
+    readonly_ = options.readonly;
     std::string why;
     Status st;
     {
@@ -233,6 +234,14 @@ class PyStore {
       st = LedgerStore::open(path, options, &store_, &why);
     }
     if (st != Status::ok) raise(st, why);
+  }
+
+  // A read-only handle may share a writer's environment (one per process): it still
+  // refuses writes.
+  std::shared_ptr<LedgerStore> writable_store() const {
+    std::shared_ptr<LedgerStore> s = store();
+    if (readonly_) throw_error(Status::read_only, "the ledger at " + s->path() + " is open read-only (readonly=True) through this handle");
+    return s;
   }
 
   std::shared_ptr<LedgerStore> store() const {
@@ -256,7 +265,7 @@ class PyStore {
   py::tuple append(const py::object& ids, const py::object& issued_at, const py::object& sellers, const py::object& sigs,
                    const py::object& payloads, const py::object& payload_hashes, const py::object& verify,
                    const py::object& skip, const py::object& threads) {
-    std::shared_ptr<LedgerStore> s = store();
+    std::shared_ptr<LedgerStore> s = writable_store();
     AppendInput in;
     PinnedColumn id_col(ids, "invoice_ids", true);
     PinnedColumn seller_col(sellers, "seller_keys", false);
@@ -303,7 +312,7 @@ class PyStore {
 
   void put_checkpoint(const py::object& size_obj, const py::object& origin_obj, const py::object& key_obj,
                       const py::object& note_obj) {
-    std::shared_ptr<LedgerStore> s = store();
+    std::shared_ptr<LedgerStore> s = writable_store();
     const uint64_t size = uint_arg(size_obj, "size");
     const std::string origin = str_arg(origin_obj, "origin"), note = str_arg(note_obj, "note");
     PinnedBytes key(key_obj, "public_key", 32);
@@ -356,6 +365,7 @@ class PyStore {
 
  private:
   std::shared_ptr<LedgerStore> store_;
+  bool readonly_ = false;
 };
 
 // A read transaction held across calls; one call at a time.

@@ -3,6 +3,7 @@
 #include "store/ledger_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,8 +37,14 @@ std::map<std::pair<dev_t, ino_t>, std::weak_ptr<LedgerStore>>* g_registry = null
 
 void before_fork() { pthread_mutex_lock(&g_registry_mutex); }
 void after_fork_parent() { pthread_mutex_unlock(&g_registry_mutex); }
+// The child closes its copies of the writer locks: a flock(2) lock lives as long as any
+// descriptor of its open file description, and a child must not keep the parent's
+// writer lock after the parent closes the ledger.
 void after_fork_child() {
   g_generation.fetch_add(1);
+  if (g_registry != nullptr)
+    for (auto& entry : *g_registry)
+      if (std::shared_ptr<LedgerStore> store = entry.second.lock()) store->forget_writer_lock_in_child();
   pthread_mutex_unlock(&g_registry_mutex);
 }
 const int g_atfork_registered = pthread_atfork(before_fork, after_fork_parent, after_fork_child);
@@ -86,11 +93,15 @@ Status LedgerStore::open(const std::string& path, const StoreOptions& options, s
   if (!file_exists(path + "/data.mdb") && (!options.create || options.readonly))
     return fail(why, Status::not_found, "no ledger at " + path + " (no data.mdb; pass create=True to make one)");
 
+  // Declared before the registry lock, so that a store that fails to open is destroyed
+  // after the lock is released (its destructor takes the lock).
+  std::shared_ptr<LedgerStore> store;
   RegistryLock registry_lock;
   const std::pair<dev_t, ino_t> id(st.st_dev, st.st_ino);
   auto found = registry().find(id);
   if (found != registry().end()) {
-    std::shared_ptr<LedgerStore> existing = found->second.lock();
+    store = found->second.lock();  // released after the registry lock, as above
+    const std::shared_ptr<LedgerStore>& existing = store;
     if (existing && existing->generation_ == g_generation.load()) {
       if (existing->readonly_ && !options.readonly)
         return fail(why, Status::invalid_argument,
@@ -99,11 +110,11 @@ Status LedgerStore::open(const std::string& path, const StoreOptions& options, s
         return fail(why, Status::invalid_argument,
                     "the ledger at " + path + " uses the " + suite_name(existing->suite_) + " hasher, not " +
                         suite_name(MerkleSuite(options.suite)));
-      *out = std::move(existing);
+      *out = existing;
       return Status::ok;
     }
   }
-  std::shared_ptr<LedgerStore> store(new LedgerStore());
+  store.reset(new LedgerStore());
   store->tile_cache_.reset(new TileCache());
   store->path_ = path;
   store->dev_ = st.st_dev;
@@ -133,29 +144,21 @@ Status LedgerStore::take_writer_lock(std::string* why) {
   const std::string file = path_ + "/writer.lock";
   lock_fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0664);
   if (lock_fd_ < 0) return fail(why, Status::io_error, "cannot open " + file + ": " + std::strerror(errno));
-  struct flock fl;
-  std::memset(&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  if (fcntl(lock_fd_, F_SETLK, &fl) != 0) {
+  // flock(2): the lock belongs to this open file description, so no other descriptor of
+  // the file this process opens or closes can drop it (fcntl record locks would). A fork
+  // child's inherited descriptor is closed in the child (after_fork_child).
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
-    std::string holder;
-    struct flock probe;
-    std::memset(&probe, 0, sizeof probe);
-    probe.l_type = F_WRLCK;
-    probe.l_whence = SEEK_SET;
-    if (fcntl(lock_fd_, F_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) holder = "pid " + std::to_string(probe.l_pid);
     char text[256] = {0};
     const ssize_t n = pread(lock_fd_, text, sizeof text - 1, 0);
     std::string line = n > 0 ? std::string(text, size_t(n)) : std::string();
     while (!line.empty() && (line.back() == '\n' || line.back() == '\0')) line.pop_back();
     ::close(lock_fd_);
     lock_fd_ = -1;
-    if (err != EACCES && err != EAGAIN)
-      return fail(why, Status::io_error, "cannot lock " + file + ": " + std::strerror(err));
+    if (err != EWOULDBLOCK) return fail(why, Status::io_error, "cannot lock " + file + ": " + std::strerror(err));
     return fail(why, Status::locked,
                 "the ledger at " + path_ + " is open for writing by another process (" +
-                    (holder.empty() ? std::string("holder unknown") : holder) + (line.empty() ? "" : "; " + line) +
+                    (line.empty() ? std::string("holder unknown") : line) +
                     "); one writer at a time: open it with readonly=True to read");
   }
   char host[128] = "?";
@@ -276,8 +279,13 @@ LedgerStore::~LedgerStore() {
     if (env_ != nullptr) mdb_env_close(env_);
   }
   // In a fork child the environment is the parent's: never touched here (LMDB forbids it).
-  if (lock_fd_ >= 0) ::close(lock_fd_);  // POSIX locks are per process: a child holds none
+  if (lock_fd_ >= 0) ::close(lock_fd_);
   if (map_lock_ready_) pthread_rwlock_destroy(&map_lock_);
+}
+
+void LedgerStore::forget_writer_lock_in_child() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+  lock_fd_ = -1;
 }
 
 Status LedgerStore::usable(std::string* why) const {

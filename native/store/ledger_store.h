@@ -17,8 +17,9 @@
 //
 // One LedgerStore per environment per process: open() returns the one already open for
 // the same directory (LMDB forbids two environments on one file in a process). A
-// writer holds an fcntl write lock on <dir>/writer.lock for as long as the store lives;
-// a second writer process gets `locked`, with the holder's pid in the message.
+// writer holds a flock(2) lock on <dir>/writer.lock for as long as the store lives; a
+// second writer process gets `locked`, with the holder's pid (written in the file) in the
+// message.
 //
 // The map lock: every use of a transaction holds it shared; growing the map takes it
 // exclusive (mdb_env_set_mapsize needs no transaction in use in the process). Read
@@ -145,6 +146,8 @@ class LedgerStore {
   Status usable(std::string* why) const;
   uint64_t map_size() const;
   uint32_t page_size() const { return page_size_; }
+  // Closes this process's descriptor of the writer lock (a fork child's copy of it).
+  void forget_writer_lock_in_child();
 
   // --- writes (read_only on a read-only store) ---
   Status append(const AppendInput& in, AppendResult* out, std::string* why);

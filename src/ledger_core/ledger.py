@@ -238,7 +238,8 @@ class _Reads:
             raise InvalidTypeError(f"batch_size must be an int, got {type(batch_size).__name__}")
         if batch_size < 1:
             raise OutOfRangeError(f"batch_size must be at least 1, got {batch_size}")
-        snap = self.snapshot()
+        own = not isinstance(self, Snapshot)
+        snap: Any = self.snapshot() if own else self
         try:
             end = snap.size if stop is None else self._seq(stop, "stop")
             pos = self._seq(start, "start")
@@ -249,7 +250,8 @@ class _Reads:
                 yield _batch_of(snap._r().get_range(pos, pos + n))
                 pos += n
         finally:
-            snap.close()
+            if own:
+                snap.close()
 
     def prove_inclusion(self, seq: int, size: Optional[int] = None) -> merkle.InclusionProof:
         """The inclusion proof of record `seq` in the tree of `size` records (default:
