@@ -135,8 +135,12 @@ def invoice_index_key(seller_id: int, invoice_id) -> bytes:
     return u32(seller_id) + id_bytes(invoice_id)
 
 
-def by_seller_key(seller_id: int) -> bytes:
-    return u32(seller_id)
+# Items per by_seller group: a writer cuts each batch into groups of this many items.
+BY_SELLER_GROUP = 4096
+
+
+def by_seller_key(first_seq: int, seller_id: int) -> bytes:
+    return u64(first_seq) + u32(seller_id)
 
 
 def tiles_key(level: int, index: int) -> bytes:
@@ -209,12 +213,15 @@ def expected_tables(suite: str, batches: Iterable[Sequence[Rec]]) -> Dict[str, L
     of valid records, all appended) to a new ledger, in LMDB's order (keys bytewise, then
     duplicates bytewise). Blobs start at each batch's first record and whenever the open
     blob holds BLOB_TARGET_LEN bytes or more."""
-    records, payloads, sellers, seller_ids, index, by_seller = {}, {}, {}, {}, {}, []
+    records, payloads, sellers, seller_ids, index, by_seller = {}, {}, {}, {}, {}, {}
     leaves: List[bytes] = []
     seq = 0
     for batch in batches:
         blob_key: Optional[int] = None
-        for rec in batch:
+        group_first = seq
+        for position, rec in enumerate(batch):
+            if position % BY_SELLER_GROUP == 0:
+                group_first = seq
             if rec.seller_key not in seller_ids:
                 seller_ids[rec.seller_key] = len(seller_ids)
                 sellers[sellers_key(seller_ids[rec.seller_key])] = rec.seller_key
@@ -229,7 +236,8 @@ def expected_tables(suite: str, batches: Iterable[Sequence[Rec]]) -> Dict[str, L
             key = invoice_index_key(sid, rec.invoice_id)
             assert key not in index, "expected_tables takes valid, distinct records only"
             index[key] = u64(seq)
-            by_seller.append((by_seller_key(sid), u64(seq)))
+            key = by_seller_key(group_first, sid)
+            by_seller[key] = by_seller.get(key, b"") + u32(seq - group_first)
             leaves.append(rec.leaf_hash(suite))
             seq += 1
     meta = {b"format_version": u32(1), b"hasher": suite.encode("ascii"), b"size": u64(seq),
@@ -241,7 +249,7 @@ def expected_tables(suite: str, batches: Iterable[Sequence[Rec]]) -> Dict[str, L
         "sellers": sorted(sellers.items()),
         "seller_ids": sorted((seller_ids_key(k), sellers_key(v)) for k, v in seller_ids.items()),
         "invoice_index": sorted(index.items()),
-        "by_seller": sorted(by_seller),
+        "by_seller": sorted(by_seller.items()),
         "tiles": sorted(expected_tiles(suite, leaves).items()),
     }
 

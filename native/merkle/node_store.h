@@ -9,7 +9,10 @@
 // The tree writes a level's new nodes in one put() per level and batch, and commits the
 // new leaf count with set_size() last: nodes past the committed size may be rewritten
 // (a failed append is retried over its own leftovers), nodes below it never change.
-// A persistent store (LMDB, a later issue) makes set_size() its commit point.
+// A persistent store makes set_size() its commit point: the ledger's TileNodeStore
+// (store/tile_store.h) is a view over one LMDB transaction, whose values live only until
+// the transaction's next write, so it lends no memory (view() and lend() return null) and
+// the tree takes the get()/put() path that CopyingNodeStore exercises in the tests.
 //
 // Thread-safety: none inside a store; the owner serialises writers against readers.
 // No function throws; failures are statuses (common/status.h).

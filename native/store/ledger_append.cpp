@@ -418,16 +418,28 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
                            "invoice_index: cannot add record " + std::to_string(chunk_first + x), why_);
     if (s != Status::ok) return s;
   }
+  // by_seller: one posting list per seller of this chunk, keyed (first seq, seller id):
+  // appended at the end of the table.
   std::stable_sort(order.begin(), order.end(), [&](size_t p, size_t q) {
     return seller_of[accepted[p]] != seller_of[accepted[q]] ? seller_of[accepted[p]] < seller_of[accepted[q]] : p < q;
   });
-  for (size_t x : order) {
-    uint8_t seller[4], seq[8];
-    put_u32be(seller, seller_of[accepted[x]]);
-    put_u64be(seq, chunk_first + x);
-    MDB_val k = mdb_val(seller, 4), v = mdb_val(seq, 8);
-    Status s = put_or_full(txn_, dbi_[T_BY_SELLER], &k, &v, MDB_APPENDDUP,
-                           "by_seller: cannot add record " + std::to_string(chunk_first + x), why_);
+  std::vector<uint8_t> offsets;
+  for (size_t a = 0; a < m;) {
+    const uint32_t seller = seller_of[accepted[order[a]]];
+    offsets.clear();
+    for (; a < m && seller_of[accepted[order[a]]] == seller; ++a) {
+      uint8_t offset[4];
+      put_u32be(offset, uint32_t(order[a]));
+      offsets.insert(offsets.end(), offset, offset + 4);
+    }
+    uint8_t key[12];
+    put_u64be(key, chunk_first);
+    put_u32be(key + 8, seller);
+    MDB_val k = mdb_val(key, 12), v = mdb_val(offsets.data(), offsets.size());
+    Status s = put_or_full(txn_, dbi_[T_BY_SELLER], &k, &v, MDB_APPEND,
+                           "by_seller: cannot add the records of seller " + std::to_string(seller) + " from " +
+                               std::to_string(chunk_first),
+                           why_);
     if (s != Status::ok) return s;
   }
   next_seq_ += m;

@@ -6,7 +6,8 @@
 //   records (in seq order) keys 0..size-1, each decodes; its payload is the next bytes
 //                          of its blob, blobs cover `payloads` exactly; payload hash,
 //                          envelope, signature (batch verification), leaf hash against
-//                          tile level 0; invoice_index and by_seller hold its entries
+//                          tile level 0; invoice_index holds its entry
+//   by_seller              every record in exactly one posting list, under its seller
 //   tiles                  rebuilt level by level and compared, entry count exact
 //   meta                   format, hasher, size, root (recomputed)
 //
@@ -53,6 +54,7 @@ class AuditRun {
   Status finish_tiles(std::string* why);
   Status check_tile(unsigned tile_level, uint64_t tile_index, const uint8_t* hashes, size_t width, std::string* why);
   Status scan_extra_index_entries(std::string* why);
+  Status check_by_seller(std::string* why);
 
   struct Item {
     uint64_t seq;
@@ -80,6 +82,8 @@ class AuditRun {
   std::vector<uint8_t> upper_;  // hashes of tree level 8, in order
   uint64_t tiles_expected_ = 0;
   uint64_t records_seen_ = 0;
+  // The seller id of every record (for by_seller); UINT32_MAX where a record is unreadable.
+  std::vector<uint32_t> seller_of_seq_;
 };
 
 Status AuditRun::check_meta(bool* usable, std::string* why) {
@@ -101,6 +105,7 @@ Status AuditRun::check_meta(bool* usable, std::string* why) {
   }
   std::memcpy(out_->root, root, MERKLE_HASH_LEN);
   out_->size = size_;
+  seller_of_seq_.assign(size_t(size_), UINT32_MAX);
   // Exactly the four names.
   MdbCursor cursor;
   rc = cursor.open(txn_, dbi(T_META));
@@ -301,12 +306,7 @@ Status AuditRun::audit_chunk(std::string* why) {
 }
 
 Status AuditRun::check_indexes_of_chunk(std::string* why) {
-  MdbCursor by_seller;
-  int rc = by_seller.open(txn_, dbi(T_BY_SELLER));
-  if (rc != MDB_SUCCESS) {
-    *why = mdb_message("by_seller: cannot open a cursor", rc);
-    return status_of_mdb(rc);
-  }
+  int rc;
   uint8_t key[INVOICE_INDEX_KEY_MAX];
   for (const Item& item : chunk_) {
     MDB_val k = mdb_val(key, invoice_index_key(item.r.seller_id, item.r.id, item.r.id_len, key)), v;
@@ -320,18 +320,7 @@ Status AuditRun::check_indexes_of_chunk(std::string* why) {
       problem(T_INVOICE_INDEX, int64_t(item.seq), "invoice_index: the entry of record " + std::to_string(item.seq) +
                                                       " points to " + (v.mv_size == 8 ? "record " + std::to_string(get_u64be(static_cast<const uint8_t*>(v.mv_data))) : std::string("a malformed seq")));
     }
-    uint8_t seller[4], seq[8];
-    put_u32be(seller, item.r.seller_id);
-    put_u64be(seq, item.seq);
-    k = mdb_val(seller, 4);
-    v = mdb_val(seq, 8);
-    rc = mdb_cursor_get(by_seller.get(), &k, &v, MDB_GET_BOTH);
-    if (rc == MDB_NOTFOUND) {
-      problem(T_BY_SELLER, int64_t(item.seq), "by_seller: no entry for record " + std::to_string(item.seq) + " under seller " + std::to_string(item.r.seller_id));
-    } else if (rc != MDB_SUCCESS) {
-      *why = mdb_message("by_seller: cannot read", rc);
-      return status_of_mdb(rc);
-    }
+    seller_of_seq_[item.seq] = item.r.seller_id;
   }
   return Status::ok;
 }
@@ -509,15 +498,62 @@ Status AuditRun::scan_extra_index_entries(std::string* why) {
       problem(T_INVOICE_INDEX, -1, "invoice_index holds " + std::to_string(st.ms_entries) + " entries for " +
                                        std::to_string(size_) + " records");
   }
-  rc = mdb_stat(txn_, dbi(T_BY_SELLER), &st);
-  if (rc != MDB_SUCCESS) {
-    *why = mdb_message("by_seller: cannot stat", rc);
-    return status_of_mdb(rc);
-  }
-  if (st.ms_entries != size_)
-    problem(T_BY_SELLER, -1, "by_seller holds " + std::to_string(st.ms_entries) + " entries for " + std::to_string(size_) + " records");
+  const Status by_seller = check_by_seller(why);
+  if (by_seller != Status::ok) return by_seller;
   if (records_seen_ != size_ && records_seen_ > size_)
     problem(T_RECORDS, -1, "records holds " + std::to_string(records_seen_) + " entries, meta/size says " + std::to_string(size_));
+  return Status::ok;
+}
+
+// by_seller, scanned whole: every entry's records exist and have its seller, and every
+// record is in exactly one entry.
+Status AuditRun::check_by_seller(std::string* why) {
+  std::vector<bool> seen(size_t(size_), false);
+  MdbCursor cursor;
+  int rc = cursor.open(txn_, dbi(T_BY_SELLER));
+  if (rc != MDB_SUCCESS) {
+    *why = mdb_message("by_seller: cannot open a cursor", rc);
+    return status_of_mdb(rc);
+  }
+  MDB_val k, v;
+  for (rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+       rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
+    if (k.mv_size != 12 || v.mv_size == 0 || v.mv_size % 4 != 0) {
+      problem(T_BY_SELLER, -1, "by_seller: an entry with a " + std::to_string(k.mv_size) + "-byte key and a " +
+                                   std::to_string(v.mv_size) + "-byte value (keys are 12 bytes, values u32 offsets)");
+      continue;
+    }
+    const uint8_t* kp = static_cast<const uint8_t*>(k.mv_data);
+    const uint64_t first = get_u64be(kp);
+    const uint32_t seller = get_u32be(kp + 8);
+    const uint8_t* p = static_cast<const uint8_t*>(v.mv_data);
+    int64_t previous = -1;
+    for (size_t i = 0; i < v.mv_size / 4; ++i) {
+      const uint32_t offset = get_u32be(p + 4 * i);
+      const uint64_t seq = first + offset;
+      const std::string where = "by_seller: the entry (" + std::to_string(first) + ", seller " + std::to_string(seller) + ")";
+      if (int64_t(offset) <= previous) {
+        problem(T_BY_SELLER, seq < size_ ? int64_t(seq) : -1, where + " lists offsets out of order");
+      }
+      previous = int64_t(offset);
+      if (seq >= size_ || seq < first) {
+        problem(T_BY_SELLER, -1, where + " lists record " + std::to_string(seq) + ", past the ledger's size");
+        continue;
+      }
+      if (seller_of_seq_[seq] != seller)
+        problem(T_BY_SELLER, int64_t(seq), where + " lists record " + std::to_string(seq) + ", whose seller is " +
+                                               std::to_string(seller_of_seq_[seq]));
+      if (seen[seq])
+        problem(T_BY_SELLER, int64_t(seq), where + " lists record " + std::to_string(seq) + " a second time");
+      seen[seq] = true;
+    }
+  }
+  if (rc != MDB_NOTFOUND) {
+    *why = mdb_message("by_seller: cannot read", rc);
+    return status_of_mdb(rc);
+  }
+  for (uint64_t seq = 0; seq < size_; ++seq)
+    if (!seen[seq]) problem(T_BY_SELLER, int64_t(seq), "by_seller: record " + std::to_string(seq) + " is in no entry");
   return Status::ok;
 }
 

@@ -199,8 +199,7 @@ Status LedgerStore::open_tables(const StoreOptions& options, std::string* why) {
   int rc = txn.begin(env_, readonly_ ? MDB_RDONLY : 0);
   if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot begin a transaction on " + path_);
   for (unsigned t = 0; t < TABLE_COUNT; ++t) {
-    unsigned flags = readonly_ ? 0 : MDB_CREATE;
-    if (t == T_BY_SELLER) flags |= MDB_DUPSORT | MDB_DUPFIXED;
+    const unsigned flags = readonly_ ? 0 : MDB_CREATE;
     rc = mdb_dbi_open(txn.get(), table_name(t), flags, &dbi_[t]);
     if (rc == MDB_NOTFOUND)
       return fail(why, Status::not_found, "no ledger at " + path_ + ": the LMDB environment has no '" +
@@ -571,6 +570,40 @@ Status seller_id_of(MDB_txn* txn, MDB_dbi seller_ids, const uint8_t key[32], uin
 
 }  // namespace
 
+Status by_seller_scan(MDB_txn* txn, MDB_dbi by_seller, uint32_t seller, std::vector<uint64_t>* seqs,
+                      std::string* why) {
+  MdbCursor cursor;
+  int rc = cursor.open(txn, by_seller);
+  if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "by_seller: cannot open a cursor");
+  // Per group: seek (group, seller); a hit is this seller's entry, else the seek landed on
+  // a later seller of the group or on a later group.
+  uint64_t group = 0;
+  for (;;) {
+    uint8_t key[12];
+    put_u64be(key, group);
+    put_u32be(key + 8, seller);
+    MDB_val k = mdb_val(key, 12), v;
+    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND) return Status::ok;
+    if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "by_seller: cannot read");
+    if (k.mv_size != 12) return fail(why, Status::corrupted, "by_seller: a key is not 12 bytes");
+    const uint8_t* kp = static_cast<const uint8_t*>(k.mv_data);
+    const uint64_t first = get_u64be(kp);
+    const uint32_t who = get_u32be(kp + 8);
+    if (first != group) {  // a later group: look for the seller there
+      group = first;
+      continue;
+    }
+    if (who == seller) {
+      if (v.mv_size % 4 != 0) return fail(why, Status::corrupted, "by_seller: a value is not a list of u32 offsets");
+      const uint8_t* p = static_cast<const uint8_t*>(v.mv_data);
+      for (size_t i = 0; i < v.mv_size / 4; ++i) seqs->push_back(first + get_u32be(p + 4 * i));
+    }
+    if (group == UINT64_MAX) return Status::ok;
+    ++group;  // the next group starts at a larger seq: found by the next seek
+  }
+}
+
 Status LedgerStore::find(MDB_txn* snapshot, const uint8_t seller_key[32], const uint8_t* id, size_t id_len,
                          int64_t* seq, std::string* why) {
   *seq = -1;
@@ -599,24 +632,7 @@ Status LedgerStore::by_seller(MDB_txn* snapshot, const uint8_t seller_key[32], s
     Status s = seller_id_of(txn, dbi_[T_SELLER_IDS], seller_key, &seller, why);
     if (s == Status::not_found) return Status::ok;
     if (s != Status::ok) return s;
-    MdbCursor cursor;
-    int rc = cursor.open(txn, dbi_[T_BY_SELLER]);
-    if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "by_seller: cannot open a cursor");
-    uint8_t key[4];
-    put_u32be(key, seller);
-    MDB_val k = mdb_val(key, 4), v;
-    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET);
-    if (rc == MDB_NOTFOUND) return Status::ok;
-    if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "by_seller: cannot read");
-    rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_GET_MULTIPLE);
-    while (rc == MDB_SUCCESS) {
-      if (v.mv_size % 8 != 0) return fail(why, Status::corrupted, "by_seller: a seq is not 8 bytes");
-      const uint8_t* p = static_cast<const uint8_t*>(v.mv_data);
-      for (size_t i = 0; i < v.mv_size / 8; ++i) seqs->push_back(get_u64be(p + 8 * i));
-      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    if (rc != MDB_NOTFOUND) return mdb_fail(why, rc, "by_seller: cannot read");
-    return Status::ok;
+    return by_seller_scan(txn, dbi_[T_BY_SELLER], seller, seqs, why);
   });
 }
 

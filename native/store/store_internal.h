@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <string>
+#include <vector>
 
 #include "store/ledger_store.h"
 
@@ -19,6 +20,11 @@ inline Status mdb_fail(std::string* why, int rc, const std::string& what) {
   *why = mdb_message(what, rc);
   return status_of_mdb(rc);
 }
+
+// The seqs of `seller` in the by_seller table (docs/FORMAT.md), appended to *seqs in
+// order. ledger_store.cpp.
+Status by_seller_scan(MDB_txn* txn, MDB_dbi by_seller, uint32_t seller, std::vector<uint64_t>* seqs,
+                      std::string* why);
 
 // Holds the map lock shared for one call.
 class SharedMapLock {
