@@ -25,7 +25,18 @@ import textwrap
 from typing import Callable, List, Optional, Sequence, Tuple
 
 import blake3 as blake3_ref
-from merkle_reference import K_LEAF, K_NODE, ref_empty, ref_leaf, ref_node, ref_root
+from merkle_reference import (
+    K_LEAF,
+    K_NODE,
+    ref_empty,
+    ref_leaf,
+    ref_node,
+    ref_path,
+    ref_root,
+    ref_subproof,
+    ref_verify_consistency,
+    ref_verify_inclusion,
+)
 import nacl.bindings as sodium
 import nacl.signing
 import numpy as np
@@ -172,85 +183,6 @@ def refuses(call: Callable[[], object]) -> None:
 
 SUITES = {"blake3": _native.MERKLE_SUITE_BLAKE3, "sha256": _native.MERKLE_SUITE_SHA256}
 BAD_SUITES = [s for s in (-1, 2, 3, 99, 2**31, U64) if s not in SUITES.values()]
-
-
-def ref_path(suite: str, m: int, leaves: Sequence[bytes]) -> List[bytes]:
-    """PATH(m, D[n]) of RFC 9162 2.1.3.1."""
-    n = len(leaves)
-    if n <= 1:
-        return []
-    k = 1 << ((n - 1).bit_length() - 1)
-    if m < k:
-        return ref_path(suite, m, leaves[:k]) + [ref_root(suite, leaves[k:])]
-    return ref_path(suite, m - k, leaves[k:]) + [ref_root(suite, leaves[:k])]
-
-
-def ref_subproof(suite: str, m: int, leaves: Sequence[bytes], complete: bool) -> List[bytes]:
-    """SUBPROOF(m, D[n], b) of RFC 9162 2.1.4.1."""
-    n = len(leaves)
-    if m == n:
-        return [] if complete else [ref_root(suite, leaves)]
-    k = 1 << ((n - 1).bit_length() - 1)
-    if m <= k:
-        return ref_subproof(suite, m, leaves[:k], complete) + [ref_root(suite, leaves[k:])]
-    return ref_subproof(suite, m - k, leaves[k:], False) + [ref_root(suite, leaves[:k])]
-
-
-def ref_verify_inclusion(suite: str, index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 2.1.3.2; False for anything malformed (docs/FORMAT.md)."""
-    if not (0 <= index < size < U64) or len(leaf) != 32 or len(root) != 32:
-        return False
-    if any(len(p) != 32 for p in proof):
-        return False
-    fn, sn, r = index, size - 1, leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = ref_node(suite, p, r)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            r = ref_node(suite, r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
-def ref_verify_consistency(suite: str, m: int, n: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> bool:
-    """RFC 9162 2.1.4.2; a proof from size 0 proves nothing (False); False for anything
-    malformed (docs/FORMAT.md)."""
-    if not (0 < m <= n < U64) or len(root1) != 32 or len(root2) != 32:
-        return False
-    if any(len(p) != 32 for p in proof):
-        return False
-    if m == n:
-        return len(proof) == 0 and root1 == root2
-    if not proof:
-        return False
-    path = list(proof)
-    if m & (m - 1) == 0:  # m a power of two: the old root is the first node of the walk
-        path.insert(0, root1)
-    fn, sn = m - 1, n - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = ref_node(suite, c, fr)
-            sr = ref_node(suite, c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = ref_node(suite, sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == root1 and sr == root2
 
 
 def _group_order() -> int:

@@ -6,6 +6,7 @@
 #include <new>
 #include <utility>
 
+#include "common/guarded.h"
 #include "common/thread_pool.h"
 
 namespace ledger_core {
@@ -115,20 +116,6 @@ class AppendScratch {
   uint8_t* children_ = nullptr;
   uint8_t* parents_ = nullptr;
 };
-
-// Runs fn, turning an allocation failure inside std::function or the pool into a status:
-// nothing throws out of native code.
-template <typename Fn>
-Status guarded(Fn fn) {
-  try {
-    fn();
-  } catch (const std::bad_alloc&) {
-    return Status::no_memory;
-  } catch (...) {
-    return Status::internal;
-  }
-  return Status::ok;
-}
 
 }  // namespace
 

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "blake3/blake3.h"
+#include "common/guarded.h"
 #include "common/thread_pool.h"
 #include "ed25519/batch.h"
 #include "merkle/merkle_tree.h"
@@ -44,17 +45,6 @@ namespace {
 // item flattens out past a few thousand), small enough that the first write starts soon.
 constexpr size_t APPEND_CHUNK = 4096;
 constexpr size_t kMinParallelItems = 256;
-
-Status guarded(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const std::bad_alloc&) {
-    return Status::no_memory;
-  } catch (...) {
-    return Status::internal;
-  }
-  return Status::ok;
-}
 
 // What the preparer computes for items [begin, end).
 struct PreparedChunk {

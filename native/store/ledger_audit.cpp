@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "blake3/blake3.h"
+#include "common/guarded.h"
 #include "common/thread_pool.h"
 #include "ed25519/batch.h"
 #include "merkle/merkle_tree.h"
@@ -643,15 +644,8 @@ Status LedgerStore::audit(size_t threads, size_t max_problems, AuditResult* out,
     *out = AuditResult();
     AuditRun run(*this, txn, threads, max_problems, out);
     Status s = Status::ok;
-    try {
-      s = run.run(why);
-    } catch (const std::bad_alloc&) {
-      s = Status::no_memory;
-      *why = "audit: out of memory";
-    } catch (...) {
-      s = Status::internal;
-      *why = "audit: internal error";
-    }
+    const Status g = guarded([&] { s = run.run(why); });
+    if (g != Status::ok) return fail(why, g, std::string("audit: ") + lc_strerror(g));
     return s;
   });
 }

@@ -636,24 +636,40 @@ Status LedgerStore::by_seller(MDB_txn* snapshot, const uint8_t seller_key[32], s
   });
 }
 
+namespace {
+
+// prove(tree, out, &count) over the committed tree of txn (meta/size leaves), into
+// *hashes; a node the tiles lack is corruption (the range was checked before).
+template <typename Prove>
+Status proof_from_tiles(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uint64_t n, TileCache* cache,
+                        std::vector<uint8_t>* hashes, std::string* why, Prove prove) {
+  TileNodeStore store(txn, tiles, suite, n, cache);
+  MerkleTree tree(suite, store);
+  hashes->resize(MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN);
+  size_t count = 0;
+  const Status s = prove(tree, hashes->data(), &count);
+  if (s != Status::ok)
+    return fail(why, s == Status::out_of_range ? Status::corrupted : s, "tiles: cannot read the proof's nodes");
+  hashes->resize(count * MERKLE_HASH_LEN);
+  return Status::ok;
+}
+
+}  // namespace
+
 Status LedgerStore::inclusion_proof(MDB_txn* snapshot, uint64_t index, uint64_t size, std::vector<uint8_t>* hashes,
                                     std::string* why) {
   LEDGER_READ(snapshot, why, {
     uint64_t n = 0;
     uint8_t root[MERKLE_HASH_LEN];
-    Status s = read_meta(txn, &n, root, why);
+    const Status s = read_meta(txn, &n, root, why);
     if (s != Status::ok) return s;
     if (!(index < size && size <= n))
       return fail(why, Status::out_of_range, "need seq < size <= ledger size " + std::to_string(n) + ", got seq " +
                                                  std::to_string(index) + ", size " + std::to_string(size));
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
-    MerkleTree tree(suite_, store);
-    hashes->resize(MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN);
-    size_t count = 0;
-    s = tree.inclusion_proof(index, size, hashes->data(), &count);
-    if (s != Status::ok) return fail(why, s == Status::out_of_range ? Status::corrupted : s, "tiles: cannot read the proof's nodes");
-    hashes->resize(count * MERKLE_HASH_LEN);
-    return Status::ok;
+    return proof_from_tiles(txn, dbi_[T_TILES], suite_, n, tile_cache_.get(), hashes, why,
+                            [&](const MerkleTree& tree, uint8_t* out, size_t* count) {
+                              return tree.inclusion_proof(index, size, out, count);
+                            });
   });
 }
 
@@ -662,20 +678,16 @@ Status LedgerStore::consistency_proof(MDB_txn* snapshot, uint64_t size1, uint64_
   LEDGER_READ(snapshot, why, {
     uint64_t n = 0;
     uint8_t root[MERKLE_HASH_LEN];
-    Status s = read_meta(txn, &n, root, why);
+    const Status s = read_meta(txn, &n, root, why);
     if (s != Status::ok) return s;
     if (!(0 < size1 && size1 <= size2 && size2 <= n))
       return fail(why, Status::out_of_range, "need 0 < old_size <= new_size <= ledger size " + std::to_string(n) +
                                                  " (a proof from the empty tree proves nothing), got " +
                                                  std::to_string(size1) + " -> " + std::to_string(size2));
-    TileNodeStore store(txn, dbi_[T_TILES], suite_, n, tile_cache_.get());
-    MerkleTree tree(suite_, store);
-    hashes->resize(MERKLE_MAX_PROOF_COUNT * MERKLE_HASH_LEN);
-    size_t count = 0;
-    s = tree.consistency_proof(size1, size2, hashes->data(), &count);
-    if (s != Status::ok) return fail(why, s == Status::out_of_range ? Status::corrupted : s, "tiles: cannot read the proof's nodes");
-    hashes->resize(count * MERKLE_HASH_LEN);
-    return Status::ok;
+    return proof_from_tiles(txn, dbi_[T_TILES], suite_, n, tile_cache_.get(), hashes, why,
+                            [&](const MerkleTree& tree, uint8_t* out, size_t* count) {
+                              return tree.consistency_proof(size1, size2, out, count);
+                            });
   });
 }
 

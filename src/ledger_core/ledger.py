@@ -47,7 +47,7 @@ from ledger_core.errors import (
     LedgerClosedError,
     OutOfRangeError,
 )
-from ledger_core.invoice import Invoice, InvoiceBatch
+from ledger_core.invoice import Invoice, InvoiceBatch, _id_bytes
 
 _NATIVE_REJECT = dict(_native.LEDGER_REJECT_REASONS)
 
@@ -156,14 +156,6 @@ def _key32(value: Any, name: str) -> bytes:
     raise InvalidTypeError(f"{name} must be 32 bytes, got {type(value).__name__}")
 
 
-def _invoice_id(value: Any) -> bytes:
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    raise InvalidTypeError(f"invoice_id must be a str, got {type(value).__name__}")
-
-
 def _native_column(column: Any) -> Any:
     """A batch column as the native layer takes it: a list, a (N, k) array or a Packed."""
     return column
@@ -224,7 +216,7 @@ class _Reads:
 
     def find(self, seller_key: Any, invoice_id: Any) -> Optional[int]:
         """The seq of the seller's invoice `invoice_id`, or None."""
-        seq = int(self._r().find(_key32(seller_key, "seller_key"), _invoice_id(invoice_id)))
+        seq = int(self._r().find(_key32(seller_key, "seller_key"), _id_bytes(invoice_id)))
         return None if seq < 0 else seq
 
     def by_seller(self, seller_key: Any) -> np.ndarray:
