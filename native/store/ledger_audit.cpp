@@ -435,6 +435,8 @@ Status AuditRun::check_records(std::string* why) {
   Status st = audit_chunk(why);
   if (st != Status::ok) return st;
   if (expected < size_) {
+    // Either the last records were removed or meta/size was raised: name both.
+    problem(T_META, -1, "meta/size is " + std::to_string(size_) + " but the records end at " + std::to_string(expected));
     problem(T_RECORDS, int64_t(expected), "records: records " + std::to_string(expected) + ".." + std::to_string(size_ - 1) +
                                               " are missing (meta/size is " + std::to_string(size_) + ")");
     TileNodeStore tiles(txn_, dbi(T_TILES), s_.suite(), size_);
