@@ -175,28 +175,28 @@ Status LedgerStore::take_writer_lock(std::string* why) {
 }
 
 Status LedgerStore::open_env(const std::string& path, const StoreOptions& options, std::string* why) {
-  int rc = mdb_env_create(&env_);
+  int rc = env_.create();
   if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot create an LMDB environment");
-  mdb_env_set_maxdbs(env_, 16);
-  mdb_env_set_maxreaders(env_, 1024);
+  mdb_env_set_maxdbs(env_.get(), 16);
+  mdb_env_set_maxreaders(env_.get(), 1024);
   const bool fresh = !file_exists(path + "/data.mdb");
   if (fresh || options.map_size) {
-    rc = mdb_env_set_mapsize(env_, options.map_size ? options.map_size : DEFAULT_MAP_SIZE);
+    rc = mdb_env_set_mapsize(env_.get(), options.map_size ? options.map_size : DEFAULT_MAP_SIZE);
     if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot set the map size");
   }
   unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
   if (options.readonly) flags |= MDB_RDONLY;
   if (!options.durability_full) flags |= MDB_NOMETASYNC;
-  rc = mdb_env_open(env_, path.c_str(), flags, 0664);
+  rc = mdb_env_open(env_.get(), path.c_str(), flags, 0664);
   if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot open the LMDB environment at " + path);
   MDB_stat st;
-  if (mdb_env_stat(env_, &st) == MDB_SUCCESS) page_size_ = st.ms_psize;
+  if (mdb_env_stat(env_.get(), &st) == MDB_SUCCESS) page_size_ = st.ms_psize;
   return Status::ok;
 }
 
 Status LedgerStore::open_tables(const StoreOptions& options, std::string* why) {
   MdbTxn txn;
-  int rc = txn.begin(env_, readonly_ ? MDB_RDONLY : 0);
+  int rc = txn.begin(env_.get(), readonly_ ? MDB_RDONLY : 0);
   if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot begin a transaction on " + path_);
   for (unsigned t = 0; t < TABLE_COUNT; ++t) {
     const unsigned flags = readonly_ ? 0 : MDB_CREATE;
@@ -274,8 +274,9 @@ LedgerStore::~LedgerStore() {
     if (found != registry().end() && found->second.expired()) registry().erase(found);
   }
   if (same_process) {
-    for (MDB_txn* txn : read_pool_) mdb_txn_abort(txn);
-    if (env_ != nullptr) mdb_env_close(env_);
+    for (MDB_txn* txn : read_pool_) mdb_txn_abort(txn);  // before env_ closes the environment
+  } else {
+    env_.abandon();
   }
   // In a fork child the environment is the parent's: never touched here (LMDB forbids it).
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -297,7 +298,7 @@ Status LedgerStore::usable(std::string* why) const {
 
 uint64_t LedgerStore::map_size() const {
   MDB_envinfo info;
-  if (mdb_env_info(env_, &info) != MDB_SUCCESS) return 0;
+  if (mdb_env_info(env_.get(), &info) != MDB_SUCCESS) return 0;
   return uint64_t(info.me_mapsize);
 }
 
@@ -306,11 +307,11 @@ uint64_t LedgerStore::map_size() const {
 Status LedgerStore::grow_map(uint64_t at_least, std::string* why) {
   pthread_rwlock_wrlock(&map_lock_);
   MDB_envinfo info;
-  mdb_env_info(env_, &info);
+  mdb_env_info(env_.get(), &info);
   const uint64_t current = uint64_t(info.me_mapsize);
   uint64_t want = current * 2 > current + at_least ? current * 2 : current + at_least;
   want = (want + (uint64_t(1) << 20) - 1) & ~((uint64_t(1) << 20) - 1);
-  const int rc = mdb_env_set_mapsize(env_, want);
+  const int rc = mdb_env_set_mapsize(env_.get(), want);
   pthread_rwlock_unlock(&map_lock_);
   if (rc != MDB_SUCCESS)
     return mdb_fail(why, rc == EINVAL ? MDB_MAP_FULL : rc,
@@ -321,7 +322,7 @@ Status LedgerStore::grow_map(uint64_t at_least, std::string* why) {
 
 Status LedgerStore::adopt_map_size(std::string* why) {
   pthread_rwlock_wrlock(&map_lock_);
-  const int rc = mdb_env_set_mapsize(env_, 0);
+  const int rc = mdb_env_set_mapsize(env_.get(), 0);
   pthread_rwlock_unlock(&map_lock_);
   if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "cannot adopt the map size another process set");
   return Status::ok;
@@ -343,7 +344,7 @@ Status LedgerStore::begin_read(MDB_txn** out, std::string* why) {
     rc = mdb_txn_renew(txn);
     if (rc != MDB_SUCCESS) mdb_txn_abort(txn);
   } else {
-    rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, &txn);
+    rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &txn);
   }
   if (rc != MDB_SUCCESS) {
     // MDB_MAP_RESIZED: the caller holds the map lock shared, so the new size is adopted
@@ -367,7 +368,7 @@ Status LedgerStore::begin_snapshot(MDB_txn** out, std::string* why) {
     int rc;
     {
       SharedMapLock lock(map_lock_);
-      rc = mdb_txn_begin(env_, nullptr, MDB_RDONLY, out);
+      rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, out);
     }
     if (rc == MDB_SUCCESS) return Status::ok;
     if (rc != MDB_MAP_RESIZED) return mdb_fail(why, rc, "cannot begin a snapshot of " + path_);
@@ -746,7 +747,7 @@ Status LedgerStore::write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_tx
     {
       SharedMapLock lock(map_lock_);
       MdbTxn txn;
-      rc = txn.begin(env_, 0);
+      rc = txn.begin(env_.get(), 0);
       if (rc == MDB_SUCCESS) {
         bool commit = true;
         s = body(ctx, txn.get(), &commit);

@@ -206,7 +206,7 @@ class LedgerStore {
                      std::string* why);
 
   std::string path_;
-  MDB_env* env_ = nullptr;
+  MdbEnv env_;
   MDB_dbi dbi_[TABLE_COUNT] = {};
   MerkleSuite suite_ = MerkleSuite::blake3;
   bool readonly_ = false;

@@ -1,6 +1,6 @@
 // The LMDB boundary: lmdb.h is included under native/store/ and nowhere else.
 //
-// RAII for transactions and cursors, and the one mapping from MDB_* / errno codes to
+// RAII for the environment, transactions and cursors, and the one mapping from MDB_* / errno codes to
 // Status (common/status.h): map full, not found, exists, corrupted, I/O, locked. Every
 // function here returns a raw LMDB code; callers turn it into a Status with a message
 // naming the table and key (status_of_mdb + mdb_strerror).
@@ -37,6 +37,24 @@ inline MDB_val mdb_val(const void* data, size_t len) {
   v.mv_size = len;
   return v;
 }
+
+// An environment, closed on destruction unless abandoned: a fork child abandons the
+// parent's (LMDB forbids using an environment across fork(), closing it included).
+class MdbEnv {
+ public:
+  MdbEnv() = default;
+  MdbEnv(const MdbEnv&) = delete;
+  MdbEnv& operator=(const MdbEnv&) = delete;
+  ~MdbEnv() {
+    if (env_ != nullptr) mdb_env_close(env_);
+  }
+  int create() { return mdb_env_create(&env_); }
+  MDB_env* get() const { return env_; }
+  void abandon() { env_ = nullptr; }
+
+ private:
+  MDB_env* env_ = nullptr;
+};
 
 // A transaction, aborted on destruction unless committed or released.
 class MdbTxn {
