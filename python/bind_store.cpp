@@ -168,14 +168,40 @@ struct Reads {
     if (st != Status::ok) raise(st, why);
     return record_columns(cols);
   }
+  // invoice_id: a str (its UTF-8; one with a lone surrogate matches nothing) or bytes-like.
   static int64_t find(LedgerStore& s, MDB_txn* txn, const py::object& key_obj, const py::object& id_obj) {
     PinnedBytes key(key_obj, "seller_key", SELLER_KEY_LEN);
-    PinnedBytes id(id_obj, "invoice_id");
     int64_t seq = -1;
     std::string why;
-    const Status st = s.find(txn, key.data(), id.data(), id.size(), &seq, &why);
+    Status st;
+    if (PyUnicode_Check(id_obj.ptr())) {
+      Py_ssize_t len = 0;
+      const char* utf8 = PyUnicode_AsUTF8AndSize(id_obj.ptr(), &len);
+      if (utf8 == nullptr) {
+        PyErr_Clear();
+        return -1;
+      }
+      st = s.find(txn, key.data(), reinterpret_cast<const uint8_t*>(utf8), size_t(len), &seq, &why);
+    } else {
+      PinnedBytes id(id_obj, "invoice_id");
+      st = s.find(txn, key.data(), id.data(), id.size(), &seq, &why);
+    }
     if (st != Status::ok) raise(st, why);
     return seq;
+  }
+  // One record as (invoice_id, issued_at, seller_key, signature, payload).
+  static py::tuple get(LedgerStore& s, MDB_txn* txn, const py::object& seq_obj) {
+    const uint64_t seq = uint_arg(seq_obj, "seq");
+    RecordColumns r;
+    std::string why;
+    const Status st = s.get_many(txn, &seq, 1, &r, &why);
+    if (st != Status::ok) raise(st, why);
+    PyObject* id = PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(r.ids.data()), Py_ssize_t(r.ids.size()), "surrogateescape");
+    if (id == nullptr) throw py::error_already_set();
+    return py::make_tuple(py::reinterpret_steal<py::object>(id), r.issued_at[0],
+                          py::bytes(reinterpret_cast<const char*>(r.seller_keys.data()), SELLER_KEY_LEN),
+                          py::bytes(reinterpret_cast<const char*>(r.signatures.data()), SIGNATURE_LEN),
+                          py::bytes(reinterpret_cast<const char*>(r.payloads.data()), r.payloads.size()));
   }
   static py::array_t<uint64_t> by_seller(LedgerStore& s, MDB_txn* txn, const py::object& key_obj) {
     PinnedBytes key(key_obj, "seller_key", SELLER_KEY_LEN);
@@ -415,6 +441,9 @@ void bind_reads(Cls& cls, Bind with) {
   });
   cls.def("leaf_hash", [with](py::object self, py::object seq) {
     return with(self, [&](LedgerStore& s, MDB_txn* t) { return Reads::leaf_hash(s, t, seq); });
+  });
+  cls.def("get", [with](py::object self, py::object seq) {
+    return with(self, [&](LedgerStore& s, MDB_txn* t) { return Reads::get(s, t, seq); });
   });
   cls.def("get_many", [with](py::object self, py::object seqs) {
     return with(self, [&](LedgerStore& s, MDB_txn* t) { return Reads::get_many(s, t, seqs); });

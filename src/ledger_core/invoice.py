@@ -102,6 +102,15 @@ class Invoice:
             elif not isinstance(value, bytes):
                 raise InvalidTypeError(f"Invoice.{name} must be bytes, got {type(value).__name__}")
 
+    @classmethod
+    def _stored(cls, invoice_id: str, issued_at: int, seller_key: bytes, signature: bytes, payload: bytes) -> "Invoice":
+        """An Invoice from fields already in form (a ledger's own record): no checks."""
+        obj = object.__new__(cls)
+        for name, value in (("invoice_id", invoice_id), ("issued_at", issued_at), ("seller_key", seller_key),
+                            ("signature", signature), ("payload", payload)):
+            object.__setattr__(obj, name, value)
+        return obj
+
     def payload_hash(self) -> bytes:
         return payload_hash(self.payload)
 

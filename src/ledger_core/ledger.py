@@ -47,7 +47,7 @@ from ledger_core.errors import (
     LedgerClosedError,
     OutOfRangeError,
 )
-from ledger_core.invoice import Invoice, InvoiceBatch, _id_bytes
+from ledger_core.invoice import Invoice, InvoiceBatch
 
 _NATIVE_REJECT = dict(_native.LEDGER_REJECT_REASONS)
 
@@ -148,14 +148,6 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return threads
 
 
-def _key32(value: Any, name: str) -> bytes:
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
-        return value.tobytes()
-    raise InvalidTypeError(f"{name} must be 32 bytes, got {type(value).__name__}")
-
-
 def _native_column(column: Any) -> Any:
     """A batch column as the native layer takes it: a list, a (N, k) array or a Packed."""
     return column
@@ -202,8 +194,7 @@ class _Reads:
 
     def get(self, seq: int) -> Invoice:
         """Record `seq` (OutOfRangeError past the end)."""
-        batch = _batch_of(self._r().get_many(np.array([self._seq(seq)], dtype=np.uint64)))
-        return batch[0]
+        return Invoice._stored(*self._r().get(self._seq(seq)))
 
     def get_many(self, seqs: Any) -> InvoiceBatch:
         """Records at `seqs` (any sequence of ints), in that order."""
@@ -216,12 +207,13 @@ class _Reads:
 
     def find(self, seller_key: Any, invoice_id: Any) -> Optional[int]:
         """The seq of the seller's invoice `invoice_id`, or None."""
-        seq = int(self._r().find(_key32(seller_key, "seller_key"), _id_bytes(invoice_id)))
+        # The native layer reads both in place and names a wrong argument.
+        seq = self._r().find(seller_key, invoice_id)
         return None if seq < 0 else seq
 
     def by_seller(self, seller_key: Any) -> np.ndarray:
         """The seqs of the seller's records, ascending (a uint64 array)."""
-        return self._r().by_seller(_key32(seller_key, "seller_key"))
+        return self._r().by_seller(seller_key)
 
     def scan(self, start: int = 0, stop: Optional[int] = None, batch_size: int = 65536) -> Iterator[InvoiceBatch]:
         """Records start .. stop - 1 as InvoiceBatch chunks of at most `batch_size`,
