@@ -50,6 +50,15 @@ TileNodeStore::TileNodeStore(MDB_txn* txn, MDB_dbi tiles, MerkleSuite suite, uin
 
 Status TileNodeStore::read_tile(unsigned tile_level, uint64_t tile_index, const uint8_t** hashes,
                                 size_t* width) const {
+  if (!staging_) {
+    for (const RecentTile& t : recent_) {
+      if (t.valid && t.tile_level == tile_level && t.tile_index == tile_index) {
+        *hashes = t.hashes;
+        *width = t.width;
+        return Status::ok;
+      }
+    }
+  }
   uint8_t key[9];
   tile_key(tile_level, tile_index, key);
   MDB_val k = mdb_val(key, sizeof key), v;
@@ -62,6 +71,11 @@ Status TileNodeStore::read_tile(unsigned tile_level, uint64_t tile_index, const 
     return Status::corrupted;
   *hashes = static_cast<const uint8_t*>(v.mv_data);
   *width = v.mv_size / MERKLE_HASH_LEN;
+  if (!staging_) {
+    RecentTile& slot = recent_[recent_next_];
+    recent_next_ = (recent_next_ + 1) % 4;
+    slot = RecentTile{true, tile_level, tile_index, *hashes, *width};
+  }
   return Status::ok;
 }
 
@@ -148,6 +162,7 @@ Status TileNodeStore::cached_node(unsigned level, uint64_t index, uint8_t* out) 
 Status TileNodeStore::put(unsigned level, uint64_t index, const uint8_t* hashes, size_t count) {
   if (level > kMaxLevel) return Status::out_of_range;
   staging_ = true;
+  for (RecentTile& t : recent_) t.valid = false;  // pointers into the map may move now
   Staged& st = staged_[level];
   if (st.count() == 0) {
     st.start = index;

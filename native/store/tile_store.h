@@ -104,6 +104,17 @@ class TileNodeStore final : public MerkleNodeStore {
   Staged staged_[64];
   mutable int mdb_rc_ = 0;
   TileCache* cache_;
+  // The last tiles read, while nothing is put: a read transaction's values stay where they
+  // are until it ends, and a proof reads most of its nodes from a few tiles.
+  struct RecentTile {
+    bool valid = false;
+    unsigned tile_level = 0;
+    uint64_t tile_index = 0;
+    const uint8_t* hashes = nullptr;
+    size_t width = 0;
+  };
+  mutable RecentTile recent_[4];
+  mutable unsigned recent_next_ = 0;
 
 };
 
