@@ -284,7 +284,7 @@ cmd_test() {
         run_stage "$stage" "the primitive tests with LEDGER_CORE_DISABLE=$feature (every rung below the widest)" \
           env LEDGER_CORE_DISABLE="$feature" "$PY" -m pytest -q $PRIMITIVES "$@" ;;
       sanitize)
-        run_stage sanitize "the primitive, native-argument, fuzz and concurrency tests under ASan + UBSan (LEDGER_CORE_DEBUG=1, build/asan)" \
+        run_stage sanitize "the primitive, native-argument, fuzz, concurrency and ledger tests under ASan + UBSan (LEDGER_CORE_DEBUG=1, build/asan)" \
           sanitize_stage "$@" ;;
     esac
   done
