@@ -29,6 +29,7 @@ malformed field) as rejections; it raises at once for a wrong argument *type*.
 
 from __future__ import annotations
 
+import abc
 import enum
 import os
 import threading
@@ -158,17 +159,19 @@ def _batch_of(rows: Tuple[Any, ...]) -> InvoiceBatch:
     return InvoiceBatch(ids, issued, sellers, sigs, payloads)
 
 
-class _Reads:
+class _Reads(abc.ABC):
     """The read methods shared by a Ledger and its snapshots."""
 
     _reader: Any
     _hasher: merkle.Hasher
 
+    @abc.abstractmethod
     def _r(self) -> Any:
-        raise NotImplementedError
+        """The native object the reads go to (a Store, or a Snapshot's transaction)."""
 
+    @abc.abstractmethod
     def snapshot(self) -> "Snapshot":
-        raise NotImplementedError
+        """A consistent view for several reads."""
 
     @property
     def hasher(self) -> merkle.Hasher:
