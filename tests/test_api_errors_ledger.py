@@ -28,7 +28,7 @@ from ledger_core import (
 # The public names of the ledger this table covers (tests/test_api_errors.py checks
 # that every top-level name is covered by one table or the other).
 COVERED = ["Ledger", "Snapshot", "Invoice", "InvoiceBatch", "AppendReport", "AuditReport", "Problem", "Rejection",
-           "RejectReason", "StoredCheckpoint"]
+           "RejectReason", "StoredCheckpoint", "sign_invoice"]
 
 KEY = SigningKey(bytes(range(32)))
 GOOD = invoice.sign(KEY, "INV-1", 1764547200000, b"{}")
@@ -114,6 +114,7 @@ ROWS: List[Tuple[str, Callable[[Ledger, Any], Any], Any, Type[LedgerError], str]
     ("invoice.envelope payload_hash", lambda l, v: invoice.envelope("I", 0, v), bytes(31), InvalidArgumentError, "payload_hash"),
     ("invoice.payload_hash payload", lambda l, v: invoice.payload_hash(v), 5, InvalidTypeError, "payload"),
     ("invoice.sign signing_key", lambda l, v: invoice.sign(v, "I", 0, b""), bytes(32), InvalidTypeError, "signing_key"),
+    ("sign_invoice signing_key", lambda l, v: ledger_core.sign_invoice(v, "I", 0, b""), "key", InvalidTypeError, "signing_key"),
 ]
 
 

@@ -33,8 +33,9 @@ from ledger_core.errors import (
 from ledger_core import _native
 from ledger_core._buffers import MAX_THREADS, Packed
 from ledger_core import checkpoint, ed25519, hashing, merkle, proofs
-from ledger_core import invoice
+from ledger_core import generator, invoice
 from ledger_core.invoice import Invoice, InvoiceBatch
+from ledger_core.invoice import sign as sign_invoice
 from ledger_core.ledger import (
     AppendReport,
     AuditReport,
@@ -100,6 +101,8 @@ __all__ = [
     "RejectReason",
     "StoredCheckpoint",
     "invoice",
+    "generator",
+    "sign_invoice",
     "BatchRejectedError",
     "CorruptedError",
     "ExistsError",

@@ -68,15 +68,20 @@ def envelope(invoice_id: Union[str, bytes], issued_at: int, payload_hash: bytes)
 
 
 def sign(signing_key: Any, invoice_id: str, issued_at: int, payload: bytes) -> "Invoice":
-    """An Invoice signed by `signing_key` (a ``nacl.signing.SigningKey``): libsodium
-    signs the envelope M."""
+    """An Invoice signed by `signing_key` (a ``ledger_core.ed25519.SigningKey`` or a
+    ``nacl.signing.SigningKey``): libsodium signs the envelope M. Also
+    ``ledger_core.sign_invoice``."""
     from nacl.signing import SigningKey
 
-    if not isinstance(signing_key, SigningKey):
-        raise InvalidTypeError(f"signing_key must be a nacl.signing.SigningKey, got {type(signing_key).__name__}")
+    from ledger_core.ed25519 import SigningKey as LedgerSigningKey
+
+    key = signing_key._key if isinstance(signing_key, LedgerSigningKey) else signing_key
+    if not isinstance(key, SigningKey):
+        raise InvalidTypeError("signing_key must be a ledger_core.ed25519.SigningKey or a nacl.signing.SigningKey, "
+                               f"got {type(signing_key).__name__}")
     message = envelope(invoice_id, issued_at, payload_hash(payload))
-    signature = signing_key.sign(message).signature
-    return Invoice(invoice_id, int(issued_at), bytes(signing_key.verify_key), bytes(signature), bytes(payload))
+    signature = key.sign(message).signature
+    return Invoice(invoice_id, int(issued_at), bytes(key.verify_key), bytes(signature), bytes(payload))
 
 
 @dataclass(frozen=True)
