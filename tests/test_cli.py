@@ -55,3 +55,103 @@ def test_demo_imports_into_the_ledger_it_is_given(tmp_path, capsys):
     with ledger_core.Ledger.open(path, create=False) as led:
         assert led.size == 46  # four planted records rejected
         assert led.audit().ok and len(led.checkpoints()) == 1
+
+
+# --- the ledger-core commands (issue 9) ---------------------------------------------------------
+
+import json as _json
+import os as _os
+import stat as _stat
+
+
+def _run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_keygen_writes_a_0600_key_and_never_overwrites(tmp_path, capsys):
+    key = tmp_path / "k"
+    code, out, _ = _run(capsys, "keygen", key)
+    assert code == 0 and len(out.strip()) == 64
+    text = key.read_text()
+    assert len(text) == 65 and text.endswith("\n") and _stat.S_IMODE(_os.stat(key).st_mode) == 0o600
+    code, _, err = _run(capsys, "keygen", key)
+    assert code == 2 and "never overwrites" in err and key.read_text() == text
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_gen_import_verify_prove_audit_end_to_end(tmp_path, capsys, fmt):
+    from ledger_core import proofs
+
+    data = tmp_path / f"in.{fmt}"
+    code, out, _ = _run(capsys, "gen", data, "--count", 600, "--sellers", 7, "--seed", 3, "--bad-fraction", 0.01,
+                        "--duplicate-fraction", 0.01, "--format", fmt, "--json")
+    made = _json.loads(out)
+    assert code == 0 and made["count"] == 600 and made["bad_signatures"] > 0 and made["duplicates"] > 0
+    code, out, _ = _run(capsys, "verify", data, "--json")
+    assert code == 1 and len(_json.loads(out)["bad"]) == made["bad_signatures"]
+    ledger = tmp_path / "l"
+    code, out, _ = _run(capsys, "import", ledger, data, "--on-invalid", "skip", "--json", "--batch-size", 256)
+    report = _json.loads(out)
+    assert code == 1  # records were skipped
+    reasons = sorted({r["reason"] for r in report["rejected"]})
+    assert reasons == ["DUPLICATE_IN_BATCH", "EQUATION_FAILED"] or reasons == ["DUPLICATE_IN_BATCH", "DUPLICATE_IN_LEDGER", "EQUATION_FAILED"]
+    assert report["appended"] == 600 - len(report["rejected"]) == report["size"]
+    assert all(r["source"] == str(data) and r["location"].startswith("record ") for r in report["rejected"])
+    code, out, _ = _run(capsys, "prove", ledger, "--inclusion", 5)
+    proof = proofs.InclusionProof.from_json(out)
+    assert code == 0 and proof.verify(proof.leaf_hash, proof.root) and proof.root.hex() == report["root"]
+    code, out, _ = _run(capsys, "prove", ledger, "--consistency", 100)
+    cproof = proofs.ConsistencyProof.from_json(out)
+    assert code == 0 and cproof.verify(cproof.root1, cproof.root2)
+    code, out, _ = _run(capsys, "audit", ledger, "--json")
+    assert code == 0 and _json.loads(out)["ok"] is True
+    code, out, _ = _run(capsys, "get", ledger, 5, "--json", "--payload-out", tmp_path / "p")
+    got = _json.loads(out)
+    assert code == 0 and (tmp_path / "p").read_bytes() == __import__("base64").b64decode(got["payload_b64"])
+    code, out, _ = _run(capsys, "find", ledger, got["seller_key"], got["invoice_id"], "--json")
+    assert code == 0 and _json.loads(out) == {"seq": 5}
+    code, out, _ = _run(capsys, "find", ledger, got["seller_key"], "no-such-invoice", "--json")
+    assert code == 1 and _json.loads(out) == {"seq": None}
+    key = tmp_path / "k"
+    _run(capsys, "keygen", key)
+    code, out, _ = _run(capsys, "checkpoint", ledger, "--sign-with", key, "--origin", "example.com/log")
+    assert code == 0 and out.startswith("example.com/log\n")
+    code, out, _ = _run(capsys, "stats", ledger, "--json")
+    assert code == 0 and _json.loads(out)["size"] == report["size"]
+
+
+def test_import_stop_keeps_earlier_batches_and_says_where_to_resume(tmp_path, capsys):
+    data = tmp_path / "in.jsonl"
+    _run(capsys, "gen", data, "--count", 300, "--sellers", 3, "--format", "jsonl")
+    lines = data.read_text(encoding="utf-8").splitlines(keepends=True)
+    record = _json.loads(lines[149])
+    record["signature"] = ("00" if record["signature"][:2] != "00" else "11") + record["signature"][2:]
+    lines[149] = _json.dumps(record, ensure_ascii=False) + "\n"
+    data.write_text("".join(lines), encoding="utf-8")
+    code, out, _ = _run(capsys, "import", tmp_path / "l", data, "--batch-size", 100, "--json")
+    report = _json.loads(out)
+    assert code == 1 and report["size"] == 100 and report["stopped_at"] == {"source": str(data), "record": 150,
+                                                                           "resume_from_record": 101}
+
+
+def test_input_errors_exit_2_with_the_location(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"invoice_id": "x"}\n', encoding="utf-8")
+    code, _, err = _run(capsys, "import", tmp_path / "l", bad)
+    assert code == 2 and f"{bad}: record 1 (line 1): missing issued_at" in err
+    code, _, err = _run(capsys, "import", tmp_path / "l", tmp_path / "missing.parquet")
+    assert code == 2 and "no such file" in err
+    code, _, err = _run(capsys, "audit", tmp_path / "nothing-here")
+    assert code == 2 and "no ledger" in err
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(["import"])
+    assert excinfo.value.code == 2
+
+
+def test_every_command_has_help():
+    for command in ("keygen", "gen", "import", "verify", "audit", "get", "find", "prove", "checkpoint", "stats", "demo"):
+        with pytest.raises(SystemExit) as excinfo:
+            cli.main([command, "--help"])
+        assert excinfo.value.code == 0

@@ -1,14 +1,293 @@
-"""ledger-core command line.
+"""ledger-core: the command line (also ``python -m ledger_core``).
 
-``ledger-core demo`` runs the main job end to end on an embedded default data set
-and prints throughput.
+Exit codes: 0 ok; 1 records were rejected or skipped (duplicates included), a
+verification or audit failed, or ``find`` found nothing; 2 a usage or input error.
+``--json`` prints one JSON object for machines.
+
+KEYFILE holds a 32-byte Ed25519 seed as 64 hex characters and a newline, mode 0600;
+``keygen`` never overwrites a file. libsodium signs; the seed is only read from the file
+and handed to it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
-from typing import List, Optional
+import time
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A usage or input error: printed, exit status 2."""
+
+
+def _out(args: argparse.Namespace, obj: Dict[str, Any], text: str) -> None:
+    print(json.dumps(obj, sort_keys=True) if getattr(args, "json", False) else text)
+
+
+# --- keys ------------------------------------------------------------------------------------
+
+
+def _read_key(path: str) -> Any:
+    from ledger_core import ed25519
+
+    try:
+        text = Path(path).read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read key file {path}: {exc}") from None
+    seed = text.strip()
+    if len(seed) != 64 or any(c not in "0123456789abcdef" for c in seed.lower()):
+        raise UsageError(f"{path}: a key file holds 64 hex characters (a 32-byte Ed25519 seed) and a newline")
+    return ed25519.SigningKey.from_seed(bytes.fromhex(seed))
+
+
+def cmd_keygen(args: argparse.Namespace) -> int:
+    import nacl.signing
+
+    key = nacl.signing.SigningKey.generate()
+    try:
+        fd = os.open(args.keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise UsageError(f"{args.keyfile} exists: keygen never overwrites a key file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot create {args.keyfile}: {exc}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(bytes(key).hex() + "\n")
+    public = bytes(key.verify_key).hex()
+    _out(args, {"public_key": public, "keyfile": args.keyfile}, public)
+    return EXIT_OK
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def _format_of(path: str, given: str) -> str:
+    if given != "auto":
+        return given
+    if path.endswith(".parquet"):
+        return "parquet"
+    if path.endswith(".jsonl"):
+        return "jsonl"
+    raise UsageError(f"{path}: cannot tell the format from the name (.parquet or .jsonl); pass --format")
+
+
+def _batches(path: str, fmt: str, batch_size: int) -> Iterator[Any]:
+    from ledger_core import importers
+
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file")
+    reader = importers.read_parquet if fmt == "parquet" else importers.read_jsonl
+    return reader(path, batch_size=batch_size)
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    from ledger_core import generator, importers
+
+    fmt = args.format
+    if os.path.exists(args.out_file):
+        raise UsageError(f"{args.out_file} exists: gen does not overwrite")
+    made, seconds = _timed(lambda: generator.generate(args.count, sellers=args.sellers, seed=args.seed,
+                                                      bad_fraction=args.bad_fraction,
+                                                      duplicate_fraction=args.duplicate_fraction))
+    (importers.write_parquet if fmt == "parquet" else importers.write_jsonl)(made.batch, args.out_file)
+    obj = {"out_file": args.out_file, "count": args.count, "format": fmt, "bad_signatures": len(made.bad_signatures),
+           "duplicates": len(made.duplicates), "seconds": round(seconds, 3)}
+    _out(args, obj, f"wrote {args.count:,} invoices to {args.out_file} ({fmt}) in {seconds:.1f} s: "
+                    f"{len(made.bad_signatures)} with bad signatures, {len(made.duplicates)} duplicates")
+    return EXIT_OK
+
+
+def _timed(fn: Any) -> Tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+# --- import and verify --------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ledger_core import BatchRejectedError, Ledger
+
+    rejected: List[Dict[str, Any]] = []
+    appended = 0
+    start = time.perf_counter()
+    with Ledger.open(args.ledger, hasher=args.hasher) as ledger:
+        for source in args.sources:
+            fmt = _format_of(source, args.format)
+            record = 0
+            for batch in _batches(source, fmt, args.batch_size):
+                try:
+                    report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject")
+                except BatchRejectedError as exc:
+                    report = exc.report
+                    for r in report.rejected:
+                        rejected.append({"source": source, "location": f"record {record + r.position + 1}",
+                                         "reason": r.reason.name, "message": r.message})
+                    first = record + report.rejected[0].position + 1
+                    obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
+                           "stopped_at": {"source": source, "record": first, "resume_from_record": record + 1}}
+                    _out(args, obj, f"stopped: {source} record {first}: {report.rejected[0].message}; "
+                                    f"the batch from record {record + 1} was not written (records before it were); "
+                                    f"{appended:,} appended, size {ledger.size:,}")
+                    return EXIT_REJECTED
+                appended += report.appended
+                for r in report.rejected:
+                    rejected.append({"source": source, "location": f"record {record + r.position + 1}",
+                                     "reason": r.reason.name, "message": r.message})
+                record += len(batch)
+        size, root = ledger.size, ledger.root()
+    seconds = time.perf_counter() - start
+    obj = {"appended": appended, "rejected": rejected, "size": size, "root": root.hex(), "seconds": round(seconds, 3)}
+    lines = [f"{appended:,} appended, {len(rejected):,} rejected in {seconds:.1f} s "
+             f"({appended / seconds if seconds else 0:,.0f} records/s); size {size:,}, root {root.hex()}"]
+    lines += [f"  {r['source']} {r['location']}: {r['reason']}: {r['message']}" for r in rejected[:20]]
+    if len(rejected) > 20:
+        lines.append(f"  ... and {len(rejected) - 20:,} more (--json lists them all)")
+    _out(args, obj, "\n".join(lines))
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from ledger_core import ed25519
+
+    total, bad = 0, []
+    start = time.perf_counter()
+    for source in args.sources:
+        fmt = _format_of(source, args.format)
+        record = 0
+        for batch in _batches(source, fmt, args.batch_size):
+            messages = [inv.envelope() for inv in batch]
+            reasons = ed25519.verify_batch_detailed(batch.seller_keys, messages, batch.signatures, threads=args.threads)
+            for i in [int(x) for x in (reasons != ed25519.Reason.OK).nonzero()[0]]:
+                bad.append({"source": source, "location": f"record {record + i + 1}",
+                            "reason": ed25519.Reason(int(reasons[i])).name})
+            record += len(batch)
+            total += len(batch)
+    seconds = time.perf_counter() - start
+    obj = {"verified": total, "bad": bad, "seconds": round(seconds, 3)}
+    text = [f"{total:,} signatures checked in {seconds:.1f} s: {total - len(bad):,} good, {len(bad):,} bad"]
+    text += [f"  {b['source']} {b['location']}: {b['reason']}" for b in bad[:20]]
+    _out(args, obj, "\n".join(text))
+    return EXIT_REJECTED if bad else EXIT_OK
+
+
+# --- reading a ledger ------------------------------------------------------------------------------
+
+
+def _open(path: str) -> Any:
+    from ledger_core import Ledger, NotFoundError
+
+    try:
+        return Ledger.open(path, create=False, readonly=True)
+    except NotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    with _open(args.ledger) as ledger:
+        report, seconds = _timed(lambda: ledger.audit())
+    obj = {"ok": report.ok, "size": report.size, "root": report.root.hex(), "records": report.records,
+           "problem_count": report.problem_count,
+           "problems": [{"table": p.table, "seq": p.seq, "message": p.message} for p in report.problems]}
+    text = [f"audit of {report.records:,} records in {seconds:.1f} s: " + ("clean" if report.ok else f"{report.problem_count} problems")]
+    text += [f"  {p.table}{'' if p.seq is None else f' #{p.seq}'}: {p.message}" for p in report.problems[:20]]
+    _out(args, obj, "\n".join(text))
+    return EXIT_OK if report.ok else EXIT_REJECTED
+
+
+def _seq(value: str) -> int:
+    try:
+        seq = int(value)
+    except ValueError:
+        raise UsageError(f"not a record number: {value!r}") from None
+    if seq < 0:
+        raise UsageError(f"a record number is not negative: {seq}")
+    return seq
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    import base64
+
+    from ledger_core import OutOfRangeError
+
+    with _open(args.ledger) as ledger:
+        try:
+            inv = ledger.get(_seq(args.seq))
+        except OutOfRangeError as exc:
+            raise UsageError(str(exc)) from None
+    if args.payload_out:
+        Path(args.payload_out).write_bytes(inv.payload)
+    obj = {"seq": int(args.seq), "invoice_id": inv.invoice_id, "issued_at": inv.issued_at, "seller_key": inv.seller_key.hex(),
+           "signature": inv.signature.hex(), "payload_b64": base64.b64encode(inv.payload).decode("ascii")}
+    text = (f"seq {args.seq}: invoice {inv.invoice_id} issued_at {inv.issued_at} seller {inv.seller_key.hex()}\n"
+            f"signature {inv.signature.hex()}\npayload: {len(inv.payload)} bytes"
+            + (f" (written to {args.payload_out})" if args.payload_out else ""))
+    _out(args, obj, text)
+    return EXIT_OK
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    try:
+        key = bytes.fromhex(args.seller_key_hex)
+    except ValueError:
+        raise UsageError("SELLER_KEY_HEX must be 64 hex characters") from None
+    if len(key) != 32:
+        raise UsageError("SELLER_KEY_HEX must be 64 hex characters")
+    with _open(args.ledger) as ledger:
+        seq = ledger.find(key, args.invoice_id)
+    _out(args, {"seq": seq}, "not found" if seq is None else str(seq))
+    return EXIT_REJECTED if seq is None else EXIT_OK
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from ledger_core import OutOfRangeError
+
+    with _open(args.ledger) as ledger:
+        size = ledger.size if args.size is None else _seq(args.size)
+        try:
+            if args.inclusion is not None:
+                seq = _seq(args.inclusion)
+                proof = ledger.prove_inclusion(seq, size)
+                text = proof.to_json(leaf_hash=ledger.leaf_hash(seq), root=ledger.root(size))
+            else:
+                old = _seq(args.consistency)
+                cproof = ledger.prove_consistency(old, size)
+                text = cproof.to_json(root1=ledger.root(old), root2=ledger.root(size))
+        except OutOfRangeError as exc:
+            raise UsageError(str(exc)) from None
+    print(text)
+    return EXIT_OK
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from ledger_core import Ledger
+
+    key = _read_key(args.sign_with)
+    with Ledger.open(args.ledger, create=False) as ledger:
+        note = ledger.checkpoint(key, args.origin)
+    _out(args, {"note": note}, note.rstrip("\n"))
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with _open(args.ledger) as ledger:
+        stats, size = ledger.stats(), ledger.size
+    page = int(stats["page_size"])
+    tables = {k: v for k, v in stats.items() if isinstance(v, dict)}
+    obj = {"size": size, "page_size": page, "map_size": stats["map_size"], "tables": tables}
+    lines = [f"{size:,} records, page {page} B"]
+    for name, t in tables.items():
+        pages = t["branch_pages"] + t["leaf_pages"] + t["overflow_pages"]
+        lines.append(f"  {name:<14} {t['entries']:>12,} entries {pages * page / max(size, 1):>10.1f} bytes/record")
+    _out(args, obj, "\n".join(lines))
+    return EXIT_OK
+
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ledger_core import demo
@@ -16,22 +295,113 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(count=args.invoices, sellers=args.sellers, seed=args.seed, path=args.ledger)
 
 
+# --- the parser ----------------------------------------------------------------------------------
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError("must be between 0 and 0.5")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ledger-core", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ledger-core", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the main job end to end on generated invoices")
-    demo.add_argument("--invoices", type=int, default=200_000, help="how many invoices to generate")
-    demo.add_argument("--sellers", type=int, default=2_000, help="how many distinct sellers sign them")
-    demo.add_argument("--seed", type=int, default=2026, help="seed of the generated data set")
-    demo.add_argument("--ledger", default=None,
-                      help="ledger directory to import into (default: a temporary one, removed afterwards)")
-    demo.set_defaults(func=cmd_demo)
+
+    def command(name: str, help_text: str, fn: Any, json_flag: bool = True) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(func=fn)
+        return p
+
+    p = command("keygen", "write a new Ed25519 key to KEYFILE (mode 0600, never overwritten); print its public key", cmd_keygen)
+    p.add_argument("keyfile")
+
+    p = command("gen", "generate signed invoices (数电票) into a Parquet or JSONL file", cmd_gen)
+    p.add_argument("out_file")
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--sellers", type=_positive, default=1000)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--bad-fraction", type=_fraction, default=0.0)
+    p.add_argument("--duplicate-fraction", type=_fraction, default=0.0)
+    p.add_argument("--format", choices=["parquet", "jsonl"], default="parquet")
+
+    p = command("import", "import invoice files into a ledger (created if missing), verified", cmd_import)
+    p.add_argument("ledger")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--format", choices=["auto", "parquet", "jsonl"], default="auto")
+    p.add_argument("--on-invalid", choices=["skip", "stop"], default="stop")
+    p.add_argument("--hasher", choices=["blake3", "sha256"], default=None)
+    p.add_argument("--batch-size", type=_positive, default=32768)
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = command("verify", "batch-verify the signatures of invoice files (no ledger)", cmd_verify)
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--format", choices=["auto", "parquet", "jsonl"], default="auto")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--batch-size", type=_positive, default=32768)
+
+    p = command("audit", "re-check every table of a ledger", cmd_audit)
+    p.add_argument("ledger")
+
+    p = command("get", "print record SEQ (--json: payload as base64)", cmd_get)
+    p.add_argument("ledger")
+    p.add_argument("seq")
+    p.add_argument("--payload-out", default=None, metavar="FILE")
+
+    p = command("find", "the seq of a seller's invoice (exit 1 when absent)", cmd_find)
+    p.add_argument("ledger")
+    p.add_argument("seller_key_hex")
+    p.add_argument("invoice_id")
+
+    p = command("prove", "print an inclusion or consistency proof as JSON (leaf hash and roots included)", cmd_prove,
+                json_flag=False)
+    p.add_argument("ledger")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--inclusion", metavar="SEQ")
+    group.add_argument("--consistency", metavar="OLD_SIZE")
+    p.add_argument("--size", default=None, metavar="N")
+
+    p = command("checkpoint", "sign and store a checkpoint of the ledger", cmd_checkpoint)
+    p.add_argument("ledger")
+    p.add_argument("--sign-with", required=True, metavar="KEYFILE")
+    p.add_argument("--origin", required=True)
+
+    p = command("stats", "records and bytes per record by table", cmd_stats)
+    p.add_argument("ledger")
+
+    p = command("demo", "run the main job end to end on generated invoices", cmd_demo, json_flag=False)
+    p.add_argument("--invoices", type=int, default=200_000, help="how many invoices to generate")
+    p.add_argument("--sellers", type=int, default=2_000, help="how many distinct sellers sign them")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the generated data set")
+    p.add_argument("--ledger", default=None,
+                   help="ledger directory to import into (default: a temporary one, removed afterwards)")
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from ledger_core.errors import LedgerError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"ledger-core {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except LedgerError as exc:
+        # Bad input files and ledgers that cannot be opened: the error names the place.
+        print(f"ledger-core {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

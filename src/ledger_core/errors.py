@@ -8,6 +8,11 @@ code to exactly one class here (``python/errors.cpp``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report type lives with the ledger, which imports this module
+    from ledger_core.ledger import AppendReport
+
 
 class LedgerError(Exception):
     """Base class of every ledger_core error."""
@@ -47,9 +52,9 @@ class BatchRejectedError(LedgerError):
     written. ``report`` is the AppendReport (``report.rejected`` lists each item's
     position and reason)."""
 
-    def __init__(self, message: str, report: "object") -> None:
+    def __init__(self, message: str, report: "AppendReport") -> None:
         super().__init__(message)
-        self.report = report
+        self.report: "AppendReport" = report
 
 
 class LedgerLockedError(LedgerError):
