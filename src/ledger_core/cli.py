@@ -73,7 +73,10 @@ def _format_of(path: str, given: str) -> str:
         return "parquet"
     if path.endswith(".jsonl"):
         return "jsonl"
-    raise UsageError(f"{path}: cannot tell the format from the name (.parquet or .jsonl); pass --format")
+    if path.lower().endswith(".xml") or os.path.isdir(path):
+        return "xml"
+    raise UsageError(f"{path}: cannot tell the format from the name (.parquet, .jsonl, .xml or a directory of "
+                     ".xml); pass --format")
 
 
 def _batches(path: str, fmt: str, batch_size: int) -> Iterator[Any]:
@@ -116,18 +119,24 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     rejected: List[Dict[str, Any]] = []
     appended = 0
+    formats = [_format_of(source, args.format) for source in args.sources]
+    attest_key = None
+    if "xml" in formats:
+        if args.sign_with is None:
+            raise UsageError("XML invoices carry no Ed25519 signature: pass --sign-with KEYFILE to attest them "
+                             "with the operator's key")
+        attest_key = _read_key(args.sign_with)
     start = time.perf_counter()
     with Ledger.open(args.ledger, hasher=args.hasher) as ledger:
-        for source in args.sources:
-            fmt = _format_of(source, args.format)
+        for source, fmt in zip(args.sources, formats):
             record = 0
-            for batch in _batches(source, fmt, args.batch_size):
+            for batch, locations in _located_batches(source, fmt, args.batch_size, attest_key, rejected, args.on_invalid):
                 try:
                     report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject")
                 except BatchRejectedError as exc:
                     report = exc.report
                     for r in report.rejected:
-                        rejected.append({"source": source, "location": f"record {record + r.position + 1}",
+                        rejected.append({"source": source, "location": locations(record, r.position),
                                          "reason": r.reason.name, "message": r.message})
                     first = record + report.rejected[0].position + 1
                     obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
@@ -138,19 +147,48 @@ def cmd_import(args: argparse.Namespace) -> int:
                     return EXIT_REJECTED
                 appended += report.appended
                 for r in report.rejected:
-                    rejected.append({"source": source, "location": f"record {record + r.position + 1}",
+                    rejected.append({"source": source, "location": locations(record, r.position),
                                      "reason": r.reason.name, "message": r.message})
                 record += len(batch)
         size, root = ledger.size, ledger.root()
     seconds = time.perf_counter() - start
     obj = {"appended": appended, "rejected": rejected, "size": size, "root": root.hex(), "seconds": round(seconds, 3)}
+    if attest_key is not None:
+        obj["attested_by"] = attest_key.public_key.hex()
     lines = [f"{appended:,} appended, {len(rejected):,} rejected in {seconds:.1f} s "
              f"({appended / seconds if seconds else 0:,.0f} records/s); size {size:,}, root {root.hex()}"]
+    if attest_key is not None:
+        lines.append(f"  XML invoices carry no signature of their own: attested with the operator key "
+                     f"{attest_key.public_key.hex()}")
     lines += [f"  {r['source']} {r['location']}: {r['reason']}: {r['message']}" for r in rejected[:20]]
     if len(rejected) > 20:
         lines.append(f"  ... and {len(rejected) - 20:,} more (--json lists them all)")
     _out(args, obj, "\n".join(lines))
     return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def _located_batches(source: str, fmt: str, batch_size: int, attest_key: Any, rejected: List[Dict[str, Any]],
+                     on_invalid: str) -> Iterator[Tuple[Any, Any]]:
+    """(batch, locations) for a source; locations(first, position) names a record. An XML
+    file that is not an invoice is reported MALFORMED with on_invalid skip, else raised."""
+    if fmt != "xml":
+        for batch in _batches(source, fmt, batch_size):
+            yield batch, lambda first, position: f"record {first + position + 1}"
+        return
+    from ledger_core.importers import xml
+
+    if not os.path.exists(source):
+        raise UsageError(f"{source}: no such file or directory")
+    errors: Optional[List[Tuple[str, str]]] = [] if on_invalid == "skip" else None
+    for batch, paths in xml.read_xml([source], attest_key, batch_size=min(batch_size, 4096), errors=errors):
+        if errors:
+            rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
+                            for path, why in errors)
+            errors.clear()
+        yield batch, lambda first, position, paths=paths: paths[position]
+    if errors:
+        rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
+                        for path, why in errors)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -339,7 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("import", "import invoice files into a ledger (created if missing), verified", cmd_import)
     p.add_argument("ledger")
     p.add_argument("sources", nargs="+", metavar="SOURCE")
-    p.add_argument("--format", choices=["auto", "parquet", "jsonl"], default="auto")
+    p.add_argument("--format", choices=["auto", "parquet", "jsonl", "xml"], default="auto")
+    p.add_argument("--sign-with", default=None, metavar="KEYFILE",
+                   help="the operator key that attests XML invoices (they carry no signature)")
     p.add_argument("--on-invalid", choices=["skip", "stop"], default="stop")
     p.add_argument("--hasher", choices=["blake3", "sha256"], default=None)
     p.add_argument("--batch-size", type=_positive, default=32768)
