@@ -229,6 +229,15 @@ struct Reads {
     if (st != Status::ok) raise(st, why);
     return hash_list(hashes);
   }
+  static py::object import_progress(LedgerStore& s, MDB_txn* txn, const py::object& key_obj) {
+    const std::string key = str_arg(key_obj, "source");
+    std::string value, why;
+    bool found = false;
+    const Status st = s.import_progress(txn, key, &value, &found, &why);
+    if (st != Status::ok) raise(st, why);
+    if (!found) return py::none();
+    return py::str(value);
+  }
   static py::list checkpoints(LedgerStore& s, MDB_txn* txn) {
     std::vector<StoredCheckpointRow> rows;
     std::string why;
@@ -290,7 +299,7 @@ class PyStore {
 
   py::tuple append(const py::object& ids, const py::object& issued_at, const py::object& sellers, const py::object& sigs,
                    const py::object& payloads, const py::object& payload_hashes, const py::object& verify,
-                   const py::object& skip, const py::object& threads) {
+                   const py::object& skip, const py::object& threads, const py::object& progress) {
     std::shared_ptr<LedgerStore> s = writable_store();
     AppendInput in;
     PinnedColumn id_col(ids, "invoice_ids", true);
@@ -319,6 +328,15 @@ class PyStore {
     in.verify = verify.cast<bool>();
     in.skip = skip.cast<bool>();
     in.threads = threads_arg(threads);
+    if (!progress.is_none()) {
+      if (!PyTuple_Check(progress.ptr()) || PyTuple_GET_SIZE(progress.ptr()) != 2)
+        throw_error(Status::invalid_type, "progress must be None or a (key, value) tuple of str");
+      in.progress_key = str_arg(py::reinterpret_borrow<py::tuple>(progress)[0], "progress key");
+      in.progress_value = str_arg(py::reinterpret_borrow<py::tuple>(progress)[1], "progress value");
+      if (in.progress_key.empty() || in.progress_key.size() > 511)
+        throw_error(Status::invalid_argument, "progress key must be 1..511 bytes of UTF-8");
+      in.has_progress = true;
+    }
     AppendResult out;
     std::string why;
     Status st;
@@ -462,6 +480,9 @@ void bind_reads(Cls& cls, Bind with) {
   });
   cls.def("consistency_proof", [with](py::object self, py::object a, py::object b) {
     return with(self, [&](LedgerStore& s, MDB_txn* t) { return Reads::consistency_proof(s, t, a, b); });
+  });
+  cls.def("import_progress", [with](py::object self, py::object key) {
+    return with(self, [&](LedgerStore& s, MDB_txn* t) { return Reads::import_progress(s, t, key); });
   });
   cls.def("checkpoints", [with](py::object self) {
     return with(self, [](LedgerStore& s, MDB_txn* t) { return Reads::checkpoints(s, t); });

@@ -106,7 +106,8 @@ def signing_key(index: int) -> SigningKey:
 
 # --- the tables (docs/FORMAT.md "The ledger on disk") ----------------------------------------
 
-TABLES = ("meta", "records", "payloads", "sellers", "seller_ids", "invoice_index", "by_seller", "tiles", "checkpoints")
+TABLES = ("meta", "records", "payloads", "sellers", "seller_ids", "invoice_index", "by_seller", "tiles", "checkpoints",
+          "imports")
 KIND_INVOICE_V1 = 0x01
 RECORD_FIXED_LEN = 94
 BLOB_TARGET_LEN = 1 << 20

@@ -132,8 +132,8 @@ def test_import_stop_keeps_earlier_batches_and_says_where_to_resume(tmp_path, ca
     data.write_text("".join(lines), encoding="utf-8")
     code, out, _ = _run(capsys, "import", tmp_path / "l", data, "--batch-size", 100, "--json")
     report = _json.loads(out)
-    assert code == 1 and report["size"] == 100 and report["stopped_at"] == {"source": str(data), "record": 150,
-                                                                           "resume_from_record": 101}
+    assert code == 1 and report["size"] == 100 and report["stopped_at"] == {"source": str(data), "location": "record 150",
+                                                                           "resume_from": "record 101"}
 
 
 def test_input_errors_exit_2_with_the_location(tmp_path, capsys):
@@ -155,3 +155,57 @@ def test_every_command_has_help():
         with pytest.raises(SystemExit) as excinfo:
             cli.main([command, "--help"])
         assert excinfo.value.code == 0
+
+
+def test_import_again_resumes_and_never_duplicates(tmp_path, capsys):
+    data = tmp_path / "in.parquet"
+    _run(capsys, "gen", data, "--count", 500, "--sellers", 4)
+    code, out, _ = _run(capsys, "import", tmp_path / "l", data, "--batch-size", 128, "--json")
+    first = _json.loads(out)
+    assert code == 0 and first["appended"] == 500 and first["resumed"] == {}
+    code, out, _ = _run(capsys, "import", tmp_path / "l", data, "--json")
+    again = _json.loads(out)
+    assert code == 0 and again["appended"] == 0 and again["resumed"] == {str(data): 500}
+    assert again["root"] == first["root"] and again["size"] == 500
+    _os.utime(data, ns=(0, 0))  # the file "changed"
+    code, _, err = _run(capsys, "import", tmp_path / "l", data)
+    assert code == 2 and "changed since an earlier import" in err
+
+
+def test_an_import_killed_midway_and_run_again_ends_at_the_uninterrupted_root(tmp_path, capsys):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ledger_core import Ledger
+
+    data = tmp_path / "in.jsonl"
+    _run(capsys, "gen", data, "--count", 3000, "--sellers", 6, "--format", "jsonl", "--duplicate-fraction", 0.01)
+    code, out, _ = _run(capsys, "import", tmp_path / "whole", data, "--on-invalid", "skip", "--batch-size", 50, "--json")
+    whole = _json.loads(out)
+    env = dict(_os.environ, PYTHONPATH=_os.pathsep.join([str(__import__("pathlib").Path(__file__).resolve().parents[1] / "src")]))
+    command = [sys.executable, "-m", "ledger_core", "import", str(tmp_path / "cut"), str(data), "--on-invalid", "skip",
+               "--batch-size", "50"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    size = 0
+    while time.monotonic() < deadline and child.poll() is None:
+        time.sleep(0.02)
+        if (tmp_path / "cut" / "data.mdb").exists():
+            with Ledger.open(tmp_path / "cut", create=False, readonly=True) as led:
+                size = led.size
+            if size >= 500:
+                break
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    with Ledger.open(tmp_path / "cut", create=False, readonly=True) as led:
+        cut_size = led.size
+    assert 0 < cut_size, "the import was killed before its first commit: make the data set larger"
+    code, out, _ = _run(capsys, "import", tmp_path / "cut", data, "--on-invalid", "skip", "--batch-size", 50, "--json")
+    rest = _json.loads(out)
+    assert rest["root"] == whole["root"] and rest["size"] == whole["size"]
+    if cut_size < whole["size"]:
+        assert str(data) in rest["resumed"]
+    with Ledger.open(tmp_path / "cut", create=False, readonly=True) as led:
+        assert led.audit().ok

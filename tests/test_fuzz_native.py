@@ -1140,11 +1140,14 @@ def fuzz_store(tmp_path_factory):
 
 @FUZZ
 @given(columns=ledger_columns(), verify=st.booleans(), skip=st.booleans(),
-       threads=st.sampled_from([None, 0, 1, 2, -1, 5000, "2"]))
-def test_fuzz_store_append(fuzz_store, columns, verify, skip, threads):
+       threads=st.sampled_from([None, 0, 1, 2, -1, 5000, "2"]),
+       progress=st.sampled_from([None, None, ("file:/a", '{"records": 1}'), ("", "v"), ("x" * 600, "v"), "k", ("k",),
+                                 ("k", b"v"), ("\ud800", "v")]))
+def test_fuzz_store_append(fuzz_store, columns, verify, skip, threads, progress):
     size, root = fuzz_store.size(), fuzz_store.root(fuzz_store.size())
     try:
-        first, appended, new_size, new_root, reasons, details = fuzz_store.append(*columns, None, verify, skip, threads)
+        first, appended, new_size, new_root, reasons, details = fuzz_store.append(*columns, None, verify, skip, threads,
+                                                                                  progress)
     except LedgerError:
         assert (fuzz_store.size(), fuzz_store.root(fuzz_store.size())) == (size, root)
         return
@@ -1152,6 +1155,8 @@ def test_fuzz_store_append(fuzz_store, columns, verify, skip, threads):
     assert appended == int((reasons == 0).sum()) or (not skip and appended == 0)
     if appended == 0:
         assert new_root == root
+    if progress is not None and (skip or not reasons.any()):
+        assert fuzz_store.import_progress(progress[0]) == progress[1]
     for seq in range(first, new_size):
         ids, issued, keys, sigs, payloads = fuzz_store.get_many(np.array([seq], dtype=np.uint64))
         assert len(ids) == 1

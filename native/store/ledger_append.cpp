@@ -436,10 +436,17 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
   return Status::ok;
 }
 
-// The tree (leaf hashes in, tiles out), then size and root.
+// The tree (leaf hashes in, tiles out), then size and root; and the importer's progress.
 Status BatchWriter::finish(uint8_t root[MERKLE_HASH_LEN]) {
   const uint64_t m = appended();
-  if (failed_ || m == 0) return Status::ok;
+  if (failed_) return Status::ok;
+  if (in_.has_progress) {
+    MDB_val k = mdb_val(in_.progress_key.data(), in_.progress_key.size());
+    MDB_val v = mdb_val(in_.progress_value.data(), in_.progress_value.size());
+    const Status s = put_or_full(txn_, dbi_[T_IMPORTS], &k, &v, 0, "imports: cannot write the progress", why_);
+    if (s != Status::ok) return s;
+  }
+  if (m == 0) return Status::ok;
   TileNodeStore store(txn_, dbi_[T_TILES], suite_, first_);
   MerkleTree tree(suite_, store);
   Status s = tree.append_hashes(leaf_hashes_.data(), size_t(m), in_.threads);
@@ -492,11 +499,11 @@ Status LedgerStore::append(const AppendInput& in, AppendResult* out, std::string
     const Status g = guarded([&] { w = writer.finish(root); });
     if (g != Status::ok) return fail(why, g, "cannot extend the tree");
     if (w != Status::ok) return w;
-    if (writer.failed() || writer.appended() == 0) {
-      *commit = false;  // rejected, or nothing to append: nothing is written
+    if (writer.failed() || (writer.appended() == 0 && !in.has_progress)) {
+      *commit = false;  // rejected, or nothing to write: nothing is written
       return Status::ok;
     }
-    std::memcpy(out->root, root, MERKLE_HASH_LEN);
+    if (writer.appended() > 0) std::memcpy(out->root, root, MERKLE_HASH_LEN);  // else meta's, read above
     out->appended = writer.appended();
     out->size = first + out->appended;
     return Status::ok;

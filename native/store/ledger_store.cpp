@@ -23,7 +23,8 @@ namespace ledger_core {
 
 const char* table_name(unsigned table) {
   static const char* const kNames[TABLE_COUNT] = {"meta",       "records",       "payloads",  "sellers",    "seller_ids",
-                                                  "invoice_index", "by_seller", "tiles",      "checkpoints"};
+                                                  "invoice_index", "by_seller", "tiles",      "checkpoints",
+                                                  "imports"};
   return table < TABLE_COUNT ? kNames[table] : "?";
 }
 
@@ -201,6 +202,10 @@ Status LedgerStore::open_tables(const StoreOptions& options, std::string* why) {
   for (unsigned t = 0; t < TABLE_COUNT; ++t) {
     const unsigned flags = readonly_ ? 0 : MDB_CREATE;
     rc = mdb_dbi_open(txn.get(), table_name(t), flags, &dbi_[t]);
+    if (rc == MDB_NOTFOUND && t == T_IMPORTS) {  // optional: a ledger nothing was imported into by a reader
+      imports_present_ = false;
+      continue;
+    }
     if (rc == MDB_NOTFOUND)
       return fail(why, Status::not_found, "no ledger at " + path_ + ": the LMDB environment has no '" +
                                               table_name(t) + "' table (not made by ledger_core)");
@@ -689,6 +694,22 @@ Status LedgerStore::consistency_proof(MDB_txn* snapshot, uint64_t size1, uint64_
                             [&](const MerkleTree& tree, uint8_t* out, size_t* count) {
                               return tree.consistency_proof(size1, size2, out, count);
                             });
+  });
+}
+
+Status LedgerStore::import_progress(MDB_txn* snapshot, const std::string& key, std::string* value, bool* found,
+                                    std::string* why) {
+  *found = false;
+  if (!imports_present_) return Status::ok;
+  if (key.empty() || key.size() > 511) return fail(why, Status::invalid_argument, "an import key is 1..511 bytes");
+  LEDGER_READ(snapshot, why, {
+    MDB_val k = mdb_val(key.data(), key.size()), v;
+    const int rc = mdb_get(txn, dbi_[T_IMPORTS], &k, &v);
+    if (rc == MDB_NOTFOUND) return Status::ok;
+    if (rc != MDB_SUCCESS) return mdb_fail(why, rc, "imports: cannot read");
+    value->assign(static_cast<const char*>(v.mv_data), v.mv_size);
+    *found = true;
+    return Status::ok;
   });
 }
 

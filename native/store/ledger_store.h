@@ -75,6 +75,10 @@ struct AppendInput {
   const uint8_t* payload_hashes = nullptr;  // 32 * count bytes, or null: hash the payloads
   bool verify = true;
   bool skip = false;  // append the good items of a batch with bad ones (else: none)
+  // An importer's progress, written to `imports` in the batch's transaction (also when
+  // every item was skipped); nothing when the batch is rejected.
+  bool has_progress = false;
+  std::string progress_key, progress_value;
   size_t threads = 0;
 };
 
@@ -125,7 +129,7 @@ struct TableStat {
 
 // The tables, in docs/FORMAT.md's order.
 enum Table : unsigned { T_META, T_RECORDS, T_PAYLOADS, T_SELLERS, T_SELLER_IDS, T_INVOICE_INDEX, T_BY_SELLER,
-                        T_TILES, T_CHECKPOINTS, TABLE_COUNT };
+                        T_TILES, T_CHECKPOINTS, T_IMPORTS, TABLE_COUNT };
 const char* table_name(unsigned table);
 
 struct PreparedBatch;  // ledger_append.cpp
@@ -172,6 +176,9 @@ class LedgerStore {
   Status consistency_proof(MDB_txn* snapshot, uint64_t size1, uint64_t size2, std::vector<uint8_t>* hashes,
                            std::string* why);
   Status checkpoints(MDB_txn* snapshot, std::vector<StoredCheckpointRow>* out, std::string* why);
+  // The progress an importer stored under `key`; *found false when there is none.
+  Status import_progress(MDB_txn* snapshot, const std::string& key, std::string* value, bool* found,
+                         std::string* why);
   Status stats(std::vector<TableStat>* out, std::string* why);
 
   // Re-checks every table (ledger_audit.cpp): at most max_problems are listed.
@@ -222,6 +229,7 @@ class LedgerStore {
   std::mutex pool_mutex_;
   std::vector<MDB_txn*> read_pool_;
   std::unique_ptr<TileCache> tile_cache_;  // recomputed tile levels, shared by reads
+  bool imports_present_ = true;            // a reader may open a ledger without `imports`
 };
 
 }  // namespace ledger_core

@@ -79,13 +79,13 @@ def _format_of(path: str, given: str) -> str:
                      ".xml); pass --format")
 
 
-def _batches(path: str, fmt: str, batch_size: int) -> Iterator[Any]:
+def _batches(path: str, fmt: str, batch_size: int, skip: int = 0) -> Iterator[Any]:
     from ledger_core import importers
 
     if not os.path.exists(path):
         raise UsageError(f"{path}: no such file")
     reader = importers.read_parquet if fmt == "parquet" else importers.read_jsonl
-    return reader(path, batch_size=batch_size)
+    return reader(path, batch_size=batch_size, skip=skip)
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
@@ -114,6 +114,64 @@ def _timed(fn: Any) -> Tuple[Any, float]:
 # --- import and verify --------------------------------------------------------------------------
 
 
+def _progress_key(source: str) -> str:
+    return ("dir:" if os.path.isdir(source) else "file:") + os.path.abspath(source)
+
+
+def _source_state(source: str) -> Dict[str, int]:
+    """What a resume compares: a file's size and modification time (a directory: none)."""
+    if not os.path.exists(source):
+        raise UsageError(f"{source}: no such file or directory")
+    if os.path.isdir(source):
+        return {}
+    st = os.stat(source)
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _resume_point(ledger: Any, source: str) -> int:
+    """Records of `source` an earlier import already consumed (0 for a new source)."""
+    stored = ledger.import_progress(_progress_key(source))
+    if stored is None:
+        return 0
+    progress = json.loads(stored)
+    state = _source_state(source)
+    if any(progress.get(k) != v for k, v in state.items()):
+        raise UsageError(f"{source} changed since an earlier import consumed {progress['records']:,} of its records "
+                         "(size or modification time differ): import it under another name, or into another ledger")
+    return int(progress["records"])
+
+
+def _source_batches(source: str, fmt: str, batch_size: int, attest_key: Any, rejected: List[Dict[str, Any]],
+                    on_invalid: str, skip: int) -> Iterator[Tuple[Any, Any, int]]:
+    """(batch, location(position), records consumed after it) for a source, from record
+    `skip` on. An XML file that is not an invoice is reported MALFORMED with on_invalid
+    skip, else raised; it counts as consumed."""
+    if fmt != "xml":
+        record = skip
+        for batch in _batches(source, fmt, batch_size, skip):
+            first = record
+            yield batch, lambda position, first=first: f"record {first + position + 1}", record + len(batch)
+            record += len(batch)
+        return
+    from ledger_core.importers import xml
+
+    if not os.path.exists(source):
+        raise UsageError(f"{source}: no such file or directory")
+    index = {p: i for i, p in enumerate(xml.xml_paths([source]))}
+    errors: Optional[List[Tuple[str, str]]] = [] if on_invalid == "skip" else None
+
+    def report_errors() -> None:
+        if errors:
+            rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
+                            for path, why in errors)
+            errors.clear()
+
+    for batch, paths in xml.read_xml([source], attest_key, batch_size=min(batch_size, 4096), errors=errors, skip=skip):
+        report_errors()
+        yield batch, lambda position, paths=paths: paths[position], index[paths[-1]] + 1
+    report_errors()
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from ledger_core import BatchRejectedError, Ledger
 
@@ -126,37 +184,46 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError("XML invoices carry no Ed25519 signature: pass --sign-with KEYFILE to attest them "
                              "with the operator's key")
         attest_key = _read_key(args.sign_with)
+    resumed: Dict[str, int] = {}
     start = time.perf_counter()
     with Ledger.open(args.ledger, hasher=args.hasher) as ledger:
         for source, fmt in zip(args.sources, formats):
-            record = 0
-            for batch, locations in _located_batches(source, fmt, args.batch_size, attest_key, rejected, args.on_invalid):
+            _source_state(source)  # the source exists, before anything is read
+            skip = _resume_point(ledger, source)
+            if skip:
+                resumed[source] = skip
+            key, state = _progress_key(source), _source_state(source)
+            for batch, location, consumed in _source_batches(source, fmt, args.batch_size, attest_key, rejected,
+                                                             args.on_invalid, skip):
+                progress = (key, json.dumps({"records": consumed, **state}, sort_keys=True))
                 try:
-                    report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject")
+                    report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject",
+                                                 progress=progress)
                 except BatchRejectedError as exc:
-                    report = exc.report
-                    for r in report.rejected:
-                        rejected.append({"source": source, "location": locations(record, r.position),
+                    for r in exc.report.rejected:
+                        rejected.append({"source": source, "location": location(r.position),
                                          "reason": r.reason.name, "message": r.message})
-                    first = record + report.rejected[0].position + 1
+                    where = location(exc.report.rejected[0].position)
                     obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
-                           "stopped_at": {"source": source, "record": first, "resume_from_record": record + 1}}
-                    _out(args, obj, f"stopped: {source} record {first}: {report.rejected[0].message}; "
-                                    f"the batch from record {record + 1} was not written (records before it were); "
-                                    f"{appended:,} appended, size {ledger.size:,}")
+                           "stopped_at": {"source": source, "location": where, "resume_from": location(0)}}
+                    _out(args, obj, f"stopped: {source} {where}: {exc.report.rejected[0].message}; nothing of the "
+                                    f"batch from {location(0)} was written (the batches before it were); "
+                                    f"{appended:,} appended, size {ledger.size:,}; fix the record, or use "
+                                    "--on-invalid skip, and run the same import again to continue there")
                     return EXIT_REJECTED
                 appended += report.appended
                 for r in report.rejected:
-                    rejected.append({"source": source, "location": locations(record, r.position),
+                    rejected.append({"source": source, "location": location(r.position),
                                      "reason": r.reason.name, "message": r.message})
-                record += len(batch)
         size, root = ledger.size, ledger.root()
     seconds = time.perf_counter() - start
-    obj = {"appended": appended, "rejected": rejected, "size": size, "root": root.hex(), "seconds": round(seconds, 3)}
+    obj = {"appended": appended, "rejected": rejected, "size": size, "root": root.hex(), "seconds": round(seconds, 3),
+           "resumed": resumed}
     if attest_key is not None:
         obj["attested_by"] = attest_key.public_key.hex()
     lines = [f"{appended:,} appended, {len(rejected):,} rejected in {seconds:.1f} s "
              f"({appended / seconds if seconds else 0:,.0f} records/s); size {size:,}, root {root.hex()}"]
+    lines += [f"  resumed {source} after {n:,} records an earlier import committed" for source, n in resumed.items()]
     if attest_key is not None:
         lines.append(f"  XML invoices carry no signature of their own: attested with the operator key "
                      f"{attest_key.public_key.hex()}")
@@ -165,30 +232,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         lines.append(f"  ... and {len(rejected) - 20:,} more (--json lists them all)")
     _out(args, obj, "\n".join(lines))
     return EXIT_REJECTED if rejected else EXIT_OK
-
-
-def _located_batches(source: str, fmt: str, batch_size: int, attest_key: Any, rejected: List[Dict[str, Any]],
-                     on_invalid: str) -> Iterator[Tuple[Any, Any]]:
-    """(batch, locations) for a source; locations(first, position) names a record. An XML
-    file that is not an invoice is reported MALFORMED with on_invalid skip, else raised."""
-    if fmt != "xml":
-        for batch in _batches(source, fmt, batch_size):
-            yield batch, lambda first, position: f"record {first + position + 1}"
-        return
-    from ledger_core.importers import xml
-
-    if not os.path.exists(source):
-        raise UsageError(f"{source}: no such file or directory")
-    errors: Optional[List[Tuple[str, str]]] = [] if on_invalid == "skip" else None
-    for batch, paths in xml.read_xml([source], attest_key, batch_size=min(batch_size, 4096), errors=errors):
-        if errors:
-            rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
-                            for path, why in errors)
-            errors.clear()
-        yield batch, lambda first, position, paths=paths: paths[position]
-    if errors:
-        rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
-                        for path, why in errors)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

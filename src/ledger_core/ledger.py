@@ -255,6 +255,11 @@ class _Reads(abc.ABC):
         hashes = r.consistency_proof(old_size, n)
         return merkle.ConsistencyProof._unchecked(self._hasher, int(old_size), int(n), hashes)
 
+    def import_progress(self, source: str) -> Optional[str]:
+        """What an importer stored for `source` with its last committed batch, or None."""
+        value = self._r().import_progress(source)
+        return None if value is None else str(value)
+
     def checkpoints(self) -> List[StoredCheckpoint]:
         """The signed checkpoints kept in the ledger, by size."""
         return [StoredCheckpoint(int(s), str(o), bytes(k), str(n)) for s, o, k, n in self._r().checkpoints()]
@@ -380,11 +385,16 @@ class Ledger(_Reads):
     # --- appending -----------------------------------------------------------------
 
     def append_batch(self, batch: InvoiceBatch, *, on_invalid: str = "reject", verify: bool = True,
-                     payload_hashes: Any = None, threads: Optional[int] = None) -> AppendReport:
+                     payload_hashes: Any = None, threads: Optional[int] = None,
+                     progress: Optional[Tuple[str, str]] = None) -> AppendReport:
         """Append a batch atomically (see the module docstring).
 
         `payload_hashes` ((N, 32) uint8) may be given with ``verify=False`` only: the
         trusted path for records verified elsewhere, so that no payload is hashed twice.
+        `progress` is for importers: (source, text) stored in the `imports` table in the
+        batch's own transaction (also when every item was skipped; never when the batch
+        is rejected), read back with :meth:`import_progress`, so that an interrupted
+        import resumes exactly after its last committed batch.
         """
         if not isinstance(batch, InvoiceBatch):
             raise InvalidTypeError(f"batch must be an InvoiceBatch, got {type(batch).__name__}")
@@ -404,7 +414,7 @@ class Ledger(_Reads):
         first, appended, size, root, reasons, details = self._native.append(
             _native_column(batch.invoice_ids), batch.issued_at, _native_column(batch.seller_keys),
             _native_column(batch.signatures), _native_column(batch.payloads), payload_hashes, verify,
-            on_invalid == "skip", _threads(threads))
+            on_invalid == "skip", _threads(threads), progress)
         rejected = _rejections(reasons, details)
         report = AppendReport(int(first), int(appended), rejected, int(size), bytes(root))
         if rejected and on_invalid == "reject":

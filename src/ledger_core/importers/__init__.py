@@ -58,8 +58,9 @@ def _rows(column: Any, width: int) -> np.ndarray:
     return flat[column.offset * width:(column.offset + len(column)) * width].reshape(len(column), width)
 
 
-def read_parquet(path: PathLike, batch_size: int = 65536) -> Iterator[InvoiceBatch]:
-    """The invoices of a Parquet file, `batch_size` rows at a time."""
+def read_parquet(path: PathLike, batch_size: int = 65536, skip: int = 0) -> Iterator[InvoiceBatch]:
+    """The invoices of a Parquet file, `batch_size` rows at a time, after the first `skip`
+    rows (a resumed import)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -82,6 +83,14 @@ def read_parquet(path: PathLike, batch_size: int = 65536) -> Iterator[InvoiceBat
             raise MalformedInputError(f"{name}: column {column!r} has type {kind}, not the one docs/FORMAT.md states")
     first = 1
     for record_batch in reader.iter_batches(batch_size=batch_size, columns=list(COLUMNS)):
+        if skip >= record_batch.num_rows:
+            skip -= record_batch.num_rows
+            first += record_batch.num_rows
+            continue
+        if skip:
+            record_batch = record_batch.slice(skip)
+            first += skip
+            skip = 0
         columns = {c: record_batch.column(c) for c in COLUMNS}
         for column, array in columns.items():
             if array.null_count:
@@ -158,13 +167,16 @@ def _jsonl_record(line: bytes, where: str) -> tuple:
             _hex(obj["signature"], 64, "signature", where), payload)
 
 
-def read_jsonl(path: PathLike, batch_size: int = 65536) -> Iterator[InvoiceBatch]:
-    """The invoices of a JSONL file, `batch_size` lines at a time."""
+def read_jsonl(path: PathLike, batch_size: int = 65536, skip: int = 0) -> Iterator[InvoiceBatch]:
+    """The invoices of a JSONL file, `batch_size` lines at a time, after the first `skip`
+    lines (a resumed import)."""
     batch_size = _batch_size(batch_size)
     name = os.fspath(path)
     rows: List[tuple] = []
     with open(name, "rb") as f:
         for number, line in enumerate(f, start=1):
+            if number <= skip:
+                continue
             rows.append(_jsonl_record(line, f"{name}: record {number} (line {number})"))
             if len(rows) == batch_size:
                 yield _jsonl_batch(rows)

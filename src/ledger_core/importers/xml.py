@@ -159,16 +159,17 @@ def xml_paths(sources: Sequence[Union[str, "os.PathLike[str]"]]) -> List[str]:
 
 
 def read_xml(sources: Sequence[Union[str, "os.PathLike[str]"]], signing_key: Any, batch_size: int = 4096,
-             errors: Optional[List[Tuple[str, str]]] = None) -> Iterator[Tuple[InvoiceBatch, List[str]]]:
+             errors: Optional[List[Tuple[str, str]]] = None,
+             skip: int = 0) -> Iterator[Tuple[InvoiceBatch, List[str]]]:
     """Batches of the XML invoices of `sources`, attested with `signing_key`, each with the
-    paths of its records. A file that cannot be read as an invoice raises
-    MalformedInputError, or, when `errors` is a list, is appended to it as (path, reason)
-    and skipped."""
+    paths of its records, after the first `skip` files (a resumed import). A file that
+    cannot be read as an invoice raises MalformedInputError, or, when `errors` is a list,
+    is appended to it as (path, reason) and skipped."""
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise InvalidTypeError("batch_size must be a positive int")
     invoices: List[Invoice] = []
     paths: List[str] = []
-    for path in xml_paths(sources):
+    for path in xml_paths(sources)[skip:]:
         try:
             size = os.path.getsize(path)
             if size > PAYLOAD_MAX_LEN:
