@@ -209,3 +209,13 @@ def test_an_import_killed_midway_and_run_again_ends_at_the_uninterrupted_root(tm
         assert str(data) in rest["resumed"]
     with Ledger.open(tmp_path / "cut", create=False, readonly=True) as led:
         assert led.audit().ok
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    data = tmp_path / "in.parquet"
+    _run(capsys, "gen", data, "--count", 300, "--sellers", 3)
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    code, _, err = _run(capsys, "import", tmp_path / "a", data, "--batch-size", 100)
+    assert code == 0 and "300/300" in err and "records/s" in err
+    code, _, err = _run(capsys, "import", tmp_path / "b", data, "--batch-size", 100, "--quiet")
+    assert code == 0 and err == ""

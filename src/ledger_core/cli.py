@@ -105,6 +105,44 @@ def cmd_gen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _bar(args: argparse.Namespace, total: Optional[int], desc: str) -> Any:
+    """A progress bar with rate and ETA on a terminal (stderr); nothing with --quiet or
+    --json, or when stderr is not a terminal."""
+    if getattr(args, "quiet", False) or getattr(args, "json", False) or not sys.stderr.isatty():
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=" records", unit_scale=True, file=sys.stderr, dynamic_ncols=True)
+
+
+def _record_count(source: str, fmt: str) -> Optional[int]:
+    """Records in a source, for the bar's ETA (None when it would cost a pass)."""
+    try:
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(source).metadata.num_rows)
+        if fmt == "jsonl":
+            count = 0
+            with open(source, "rb") as f:
+                for block in iter(lambda: f.read(1 << 22), b""):
+                    count += block.count(b"\n")
+            return count
+        from ledger_core.importers import xml
+
+        return len(xml.xml_paths([source]))
+    except Exception:  # the import itself reports an unreadable source
+        return None
+
+
 def _timed(fn: Any) -> Tuple[Any, float]:
     start = time.perf_counter()
     result = fn()
@@ -193,6 +231,9 @@ def cmd_import(args: argparse.Namespace) -> int:
             if skip:
                 resumed[source] = skip
             key, state = _progress_key(source), _source_state(source)
+            total = _record_count(source, fmt)
+            bar = _bar(args, None if total is None else max(total - skip, 0), os.path.basename(source) or source)
+            done = skip
             for batch, location, consumed in _source_batches(source, fmt, args.batch_size, attest_key, rejected,
                                                              args.on_invalid, skip):
                 progress = (key, json.dumps({"records": consumed, **state}, sort_keys=True))
@@ -200,6 +241,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                     report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject",
                                                  progress=progress)
                 except BatchRejectedError as exc:
+                    bar.close()
                     for r in exc.report.rejected:
                         rejected.append({"source": source, "location": location(r.position),
                                          "reason": r.reason.name, "message": r.message})
@@ -215,6 +257,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 for r in report.rejected:
                     rejected.append({"source": source, "location": location(r.position),
                                      "reason": r.reason.name, "message": r.message})
+                bar.update(consumed - done)
+                done = consumed
+            bar.close()
         size, root = ledger.size, ledger.root()
     seconds = time.perf_counter() - start
     obj = {"appended": appended, "rejected": rejected, "size": size, "root": root.hex(), "seconds": round(seconds, 3),
