@@ -142,3 +142,19 @@ def test_bad_arguments(kwargs, error):
     count = args.pop("count")
     with pytest.raises(error):
         generator.generate(count, **args)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_a_file_made_by_two_processes_equals_the_data_set_in_memory(tmp_path, fmt):
+    from ledger_core import importers
+
+    path = tmp_path / f"x.{fmt}"
+    made = generator.generate_file(str(path), 250, sellers=6, seed=9, bad_fraction=0.02, duplicate_fraction=0.02,
+                                   format=fmt, processes=2, _chunk_len=64)
+    memory = generator.generate(250, sellers=6, seed=9, bad_fraction=0.02, duplicate_fraction=0.02, _chunk_len=64)
+    reader = importers.read_parquet if fmt == "parquet" else importers.read_jsonl
+    got = [inv for batch in reader(path, batch_size=100) for inv in batch]
+    assert got == list(memory.batch)
+    assert made == {"count": 250, "bad_signatures": len(memory.bad_signatures), "duplicates": len(memory.duplicates)}
+    assert all(j // 64 == i // 64 for i, j in memory.duplicates.items())  # within a chunk
+    assert not list(tmp_path.glob(".gen-*"))  # the chunk files are gone

@@ -89,19 +89,18 @@ def _batches(path: str, fmt: str, batch_size: int, skip: int = 0) -> Iterator[An
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
-    from ledger_core import generator, importers
+    from ledger_core import generator
 
     fmt = args.format
     if os.path.exists(args.out_file):
         raise UsageError(f"{args.out_file} exists: gen does not overwrite")
-    made, seconds = _timed(lambda: generator.generate(args.count, sellers=args.sellers, seed=args.seed,
-                                                      bad_fraction=args.bad_fraction,
-                                                      duplicate_fraction=args.duplicate_fraction))
-    (importers.write_parquet if fmt == "parquet" else importers.write_jsonl)(made.batch, args.out_file)
-    obj = {"out_file": args.out_file, "count": args.count, "format": fmt, "bad_signatures": len(made.bad_signatures),
-           "duplicates": len(made.duplicates), "seconds": round(seconds, 3)}
+    made, seconds = _timed(lambda: generator.generate_file(
+        args.out_file, args.count, sellers=args.sellers, seed=args.seed, bad_fraction=args.bad_fraction,
+        duplicate_fraction=args.duplicate_fraction, format=fmt, processes=args.processes))
+    obj = {"out_file": args.out_file, "count": args.count, "format": fmt, "bad_signatures": made["bad_signatures"],
+           "duplicates": made["duplicates"], "seconds": round(seconds, 3)}
     _out(args, obj, f"wrote {args.count:,} invoices to {args.out_file} ({fmt}) in {seconds:.1f} s: "
-                    f"{len(made.bad_signatures)} with bad signatures, {len(made.duplicates)} duplicates")
+                    f"{made['bad_signatures']} with bad signatures, {made['duplicates']} duplicates")
     return EXIT_OK
 
 
@@ -461,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bad-fraction", type=_fraction, default=0.0)
     p.add_argument("--duplicate-fraction", type=_fraction, default=0.0)
     p.add_argument("--format", choices=["parquet", "jsonl"], default="parquet")
+    p.add_argument("--processes", type=_positive, default=None, help="worker processes (default: all cores)")
 
     p = command("import", "import invoice files into a ledger (created if missing), verified", cmd_import)
     p.add_argument("ledger")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -173,21 +173,30 @@ def _fraction(value: Any, name: str) -> float:
     return float(value)
 
 
-def generate(count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction: float = 0.0,
-             duplicate_fraction: float = 0.0, year: int = 2026) -> Generated:
-    """`count` signed invoices (see the module docstring); deterministic in every argument."""
+# Records per generation chunk: each chunk draws from its own seeded stream, so a data
+# set is the same whether one process or many make it.
+CHUNK = 65536
+
+
+def _check(count: Any, sellers: Any, seed: Any, year: Any, bad_fraction: Any, duplicate_fraction: Any) -> Tuple[float, float]:
     for name, value in (("count", count), ("sellers", sellers), ("seed", seed), ("year", year)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidTypeError(f"{name} must be an int, got {type(value).__name__}")
     if count < 0 or sellers < 1:
         raise InvalidArgumentError(f"need count >= 0 and sellers >= 1, got {count} and {sellers}")
-    bad_fraction = _fraction(bad_fraction, "bad_fraction")
-    duplicate_fraction = _fraction(duplicate_fraction, "duplicate_fraction")
-    people = _sellers(sellers, seed)
-    rng = np.random.default_rng([seed, 2])
+    return _fraction(bad_fraction, "bad_fraction"), _fraction(duplicate_fraction, "duplicate_fraction")
+
+
+def _chunk(start: int, stop: int, sellers: int, seed: int, bad_fraction: float, duplicate_fraction: float,
+           year: int, people: Optional[List[Seller]] = None, chunk: int = CHUNK) -> Generated:
+    """Records start .. stop - 1 of the data set (start a multiple of CHUNK, stop within
+    its chunk); positions in the result are relative to start."""
+    people = _sellers(sellers, seed) if people is None else people
+    count = stop - start
+    rng = np.random.default_rng([seed, 2, start // chunk])
     weights = 1.0 / np.arange(1, sellers + 1)
     seller_of = rng.choice(sellers, size=count, p=weights / weights.sum())
-    start = int(np.datetime64(f"{year}-01-01", "ms").astype(np.int64))
+    begin = int(np.datetime64(f"{year}-01-01", "ms").astype(np.int64))
     ids: List[str] = []
     issued = np.empty(count, dtype=np.int64)
     keys = np.empty((count, 32), dtype=np.uint8)
@@ -196,7 +205,7 @@ def generate(count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction:
     duplicates: Dict[int, int] = {}
     for i in range(count):
         s = int(seller_of[i])
-        issued[i] = start + int(rng.integers(0, 365 * 86_400_000))
+        issued[i] = begin + int(rng.integers(0, 365 * 86_400_000))
         if i > 0 and rng.random() < duplicate_fraction:
             j = int(rng.integers(0, i))
             while j in duplicates:  # repeat an original, so the earlier position is well defined
@@ -206,7 +215,7 @@ def generate(count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction:
             duplicates[i] = j
         else:
             channel = int(rng.integers(0, 10))
-            number = f"{year % 100:02d}{people[s].province}{channel}{i + 1:015d}"
+            number = f"{year % 100:02d}{people[s].province}{channel}{start + i + 1:015d}"
         doc = canonical_json(_document(rng, people[s], number, int(issued[i])))
         ids.append(number)
         payloads.append(doc)
@@ -222,5 +231,90 @@ def generate(count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction:
     return Generated(InvoiceBatch(ids, issued, keys, sigs, payloads), bad, duplicates)
 
 
-__all__ = ["generate", "Generated", "seller_keys", "valid_uscc", "uscc_check", "org_code_check", "canonical_json",
+def generate(count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction: float = 0.0,
+             duplicate_fraction: float = 0.0, year: int = 2026, _chunk_len: int = CHUNK) -> Generated:
+    """`count` signed invoices (see the module docstring), in memory; deterministic in
+    every argument, and equal to the first `count` records of generate_file's data set
+    with the same arguments. A duplicate repeats an earlier invoice of its own chunk of
+    CHUNK records."""
+    bad_fraction, duplicate_fraction = _check(count, sellers, seed, year, bad_fraction, duplicate_fraction)
+    people = _sellers(sellers, seed)
+    parts = [_chunk(start, min(count, start + _chunk_len), sellers, seed, bad_fraction, duplicate_fraction, year, people,
+                    chunk=_chunk_len)
+             for start in range(0, count, _chunk_len)]
+    if len(parts) == 1:
+        return parts[0]
+    from ledger_core.invoice import Invoice
+
+    invoices: List[Invoice] = []
+    bad: List[int] = []
+    duplicates: Dict[int, int] = {}
+    for n, part in enumerate(parts):
+        base = n * _chunk_len
+        invoices.extend(part.batch)
+        bad.extend(base + i for i in part.bad_signatures)
+        duplicates.update({base + i: base + j for i, j in part.duplicates.items()})
+    return Generated(InvoiceBatch.from_invoices(invoices), bad, duplicates)
+
+
+def _chunk_file(job: Tuple[int, int, int, int, float, float, int, str, str, int]) -> Tuple[int, int, int]:
+    start, stop, sellers, seed, bad, dup, year, fmt, out, chunk = job
+    from ledger_core import importers
+
+    part = _chunk(start, stop, sellers, seed, bad, dup, year, chunk=chunk)
+    (importers.write_parquet if fmt == "parquet" else importers.write_jsonl)(part.batch, out)
+    return start, len(part.bad_signatures), len(part.duplicates)
+
+
+def generate_file(path: str, count: int, *, sellers: int = 1000, seed: int = 2026, bad_fraction: float = 0.0,
+                  duplicate_fraction: float = 0.0, year: int = 2026, format: str = "parquet",
+                  processes: Optional[int] = None, _chunk_len: int = CHUNK) -> Dict[str, int]:
+    """Write the data set of `generate` to `path` (Parquet or JSONL), chunks made by
+    `processes` worker processes (default: all cores) and joined in order; memory is
+    bounded by a few chunks. Returns counts of the planted records."""
+    import multiprocessing
+    import os
+    import shutil
+    import tempfile
+
+    bad_fraction, duplicate_fraction = _check(count, sellers, seed, year, bad_fraction, duplicate_fraction)
+    if format not in ("parquet", "jsonl"):
+        raise InvalidArgumentError(f"format must be 'parquet' or 'jsonl', got {format!r}")
+    workdir = tempfile.mkdtemp(prefix=".gen-", dir=os.path.dirname(os.path.abspath(path)) or ".")
+    try:
+        jobs = [(start, min(count, start + _chunk_len), sellers, seed, bad_fraction, duplicate_fraction, year, format,
+                 os.path.join(workdir, f"{start:012d}.{format}"), _chunk_len) for start in range(0, count, _chunk_len)]
+        processes = processes or os.cpu_count() or 1
+        if processes > 1 and len(jobs) > 1:
+            with multiprocessing.get_context("spawn").Pool(min(processes, len(jobs))) as pool:
+                done = pool.map(_chunk_file, jobs, chunksize=1)
+        else:
+            done = [_chunk_file(job) for job in jobs]
+        _join([job[8] for job in jobs], path, format)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {"count": count, "bad_signatures": sum(d[1] for d in done), "duplicates": sum(d[2] for d in done)}
+
+
+def _join(parts: List[str], path: str, format: str) -> None:
+    if format == "jsonl":
+        with open(path, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as f:
+                    while True:
+                        block = f.read(1 << 22)
+                        if not block:
+                            break
+                        out.write(block)
+        return
+    import pyarrow.parquet as pq
+
+    from ledger_core.importers import _parquet_schema
+
+    with pq.ParquetWriter(path, _parquet_schema()) as writer:
+        for part in parts:
+            writer.write_table(pq.read_table(part))
+
+
+__all__ = ["generate", "generate_file", "CHUNK", "Generated", "seller_keys", "valid_uscc", "uscc_check", "org_code_check", "canonical_json",
            "TAX_RATES", "PROVINCES", "USCC_CHARSET"]
