@@ -10,10 +10,10 @@ import pytest
 from ledger_core import cli
 
 
-def test_demo_runs_end_to_end_and_every_check_passes(capsys):
-    assert cli.main(["demo", "--invoices", "600", "--sellers", "25", "--seed", "7"]) == 0
+def test_demo_runs_end_to_end_and_every_check_passes(capsys, tmp_path):
+    assert cli.main(["demo", "--invoices", "600", "--sellers", "25", "--seed", "7", "--cache-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for stage in ("1. generate", "2. import", "3. prove", "4. audit"):
+    for stage in ("1. generate", "2. import", "3. prove", "4. audit", "5. import the EN 16931"):
         assert stage in out
     assert "tampered invoice" in out and "signature verifies False, inclusion proof verifies False" in out
     assert "demo: all checks passed" in out
@@ -21,6 +21,10 @@ def test_demo_runs_end_to_end_and_every_check_passes(capsys):
     assert "anchor" not in out and "x libsodium" not in out and "libsodium verify" not in out
     assert "verify inclusion JSON (pure Python)" in out
     assert "audit: every payload, signature, tile, index" in out and "clean" in out
+    assert "XML invoices (parse + sign + append)" in out and "60 appended, 30 duplicate numbers reported" in out
+    # The data set is cached: a second run does not generate it again.
+    assert cli.main(["demo", "--invoices", "600", "--sellers", "25", "--seed", "7", "--cache-dir", str(tmp_path)]) == 0
+    assert "data set cached" in capsys.readouterr().out
     for reason in ("EQUATION_FAILED", "NON_CANONICAL_S", "SMALL_ORDER_KEY", "DUPLICATE_IN_BATCH"):
         assert out.count(f": {reason}") == 1, f"the import must reject exactly one planted {reason} record"
 
@@ -30,9 +34,9 @@ def test_demo_refuses_a_data_set_too_small_to_show_anything():
         cli.main(["demo", "--invoices", "5"])
 
 
-def test_python_dash_m_entry_point_runs():
+def test_python_dash_m_entry_point_runs(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "ledger_core", "demo", "--invoices", "40", "--sellers", "3"],
+        [sys.executable, "-m", "ledger_core", "demo", "--invoices", "40", "--sellers", "3", "--cache-dir", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -51,9 +55,9 @@ def test_demo_imports_into_the_ledger_it_is_given(tmp_path, capsys):
     import ledger_core
 
     path = tmp_path / "ledger"
-    assert cli.main(["demo", "--invoices", "50", "--sellers", "4", "--ledger", str(path)]) == 0
+    assert cli.main(["demo", "--invoices", "50", "--sellers", "4", "--ledger", str(path), "--cache-dir", str(tmp_path)]) == 0
     with ledger_core.Ledger.open(path, create=False) as led:
-        assert led.size == 46  # four planted records rejected
+        assert led.size == 46 + 60  # four planted records rejected; 60 distinct EN 16931 examples
         assert led.audit().ok and len(led.checkpoints()) == 1
 
 

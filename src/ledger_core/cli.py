@@ -417,7 +417,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from ledger_core import demo
 
-    return demo.run(count=args.invoices, sellers=args.sellers, seed=args.seed, path=args.ledger)
+    return demo.run(count=args.invoices, sellers=args.sellers, seed=args.seed, path=args.ledger,
+                    cache_dir=args.cache_dir)
 
 
 # --- the parser ----------------------------------------------------------------------------------
@@ -509,11 +510,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ledger")
 
     p = command("demo", "run the main job end to end on generated invoices", cmd_demo, json_flag=False)
-    p.add_argument("--invoices", type=int, default=200_000, help="how many invoices to generate")
+    p.add_argument("--invoices", type=int, default=1_000_000, help="how many invoices to generate (cached)")
     p.add_argument("--sellers", type=int, default=2_000, help="how many distinct sellers sign them")
     p.add_argument("--seed", type=int, default=2026, help="seed of the generated data set")
     p.add_argument("--ledger", default=None,
                    help="ledger directory to import into (default: a temporary one, removed afterwards)")
+    p.add_argument("--cache-dir", default=None,
+                   help="where the generated data set is kept (default: $LEDGER_CORE_CACHE or ~/.cache/ledger_core)")
     return parser
 
 
