@@ -16,6 +16,7 @@ writer committed at that size, and its last record decodes to the record written
 from __future__ import annotations
 
 import json
+import contextlib
 import os
 import random
 import signal
@@ -23,6 +24,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Iterator, Tuple
 
 import pytest
 
@@ -46,6 +48,22 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SI
 def _start(*args: str) -> subprocess.Popen:
     return subprocess.Popen(plan.worker_command(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=plan.worker_env())
+
+
+@contextlib.contextmanager
+def _worker_to_kill(*args: str) -> Iterator[Tuple[subprocess.Popen, "_Lines"]]:
+    """A worker that is SIGKILLed when the block ends (at the moment the block chose; at
+    once when the block fails), then reaped."""
+    proc = _start(*args)
+    out = _Lines(proc)
+    try:
+        yield proc, out
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=WORKER_TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 class _Lines:
@@ -94,9 +112,7 @@ def test_sigkill_leaves_a_prefix_of_whole_batches(tmp_path, seed, durability):
     path = str(tmp_path / "ledger")
     edges = plan.boundaries(plan.batch_sizes(seed, CRASH_BATCHES + 2))
     rng = random.Random(seed)
-    proc = _start("import", path, str(seed), str(CRASH_BATCHES), durability)
-    out = _Lines(proc)
-    try:
+    with _worker_to_kill("import", path, str(seed), str(CRASH_BATCHES), durability) as (proc, out):
         assert out.wait_for(1, WORKER_TIMEOUT_S), f"worker failed to start: {proc.stderr.read()}"
         # Kill after a random number of committed batches (0: during the first one), a
         # random part of one batch's time later.
@@ -105,12 +121,6 @@ def test_sigkill_leaves_a_prefix_of_whole_batches(tmp_path, seed, durability):
         assert out.wait_for(1 + after, WORKER_TIMEOUT_S), f"worker ended early: {proc.stderr.read()}"
         per_batch = (time.monotonic() - started) / after if after else 0.01
         time.sleep(rng.uniform(0, 1.5 * per_batch))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=WORKER_TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     lines = out.finish()
     stderr = proc.stderr.read()
     assert proc.returncode == -signal.SIGKILL, f"the worker was not the one killed: {proc.returncode} {stderr}"
@@ -154,19 +164,11 @@ def test_sigkill_while_creating_leaves_a_ledger_that_opens(tmp_path, trial):
     ledger of whole batches, audit clean, that takes appends."""
     seed, path = 110 + trial, str(tmp_path / "ledger")
     edges = plan.boundaries(plan.batch_sizes(seed, CRASH_BATCHES))
-    proc = _start("import", path, str(seed), str(CRASH_BATCHES), "full")
-    out = _Lines(proc)
-    try:
+    with _worker_to_kill("import", path, str(seed), str(CRASH_BATCHES), "full") as (proc, out):
         deadline = time.monotonic() + WORKER_TIMEOUT_S
         while not os.path.exists(path) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.0002)
         time.sleep(random.Random(seed).uniform(0, 0.004))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=WORKER_TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     out.finish()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read()
     with Ledger.open(path) as led:
@@ -185,16 +187,8 @@ def test_restart_after_sigkill_resumes_the_import(tmp_path):
     locks are gone) and appends the rest of the plan."""
     seed, path = 107, str(tmp_path / "ledger")
     edges = plan.boundaries(plan.batch_sizes(seed, CRASH_BATCHES))
-    proc = _start("import", path, str(seed), str(CRASH_BATCHES), "full")
-    out = _Lines(proc)
-    try:
+    with _worker_to_kill("import", path, str(seed), str(CRASH_BATCHES), "full") as (proc, out):
         assert out.wait_for(4, WORKER_TIMEOUT_S), proc.stderr.read()
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=WORKER_TIMEOUT_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     out.finish()
     again = subprocess.run(plan.worker_command("import", path, str(seed), str(CRASH_BATCHES), "full"),
                            capture_output=True, text=True, env=plan.worker_env(), timeout=WORKER_TIMEOUT_S)

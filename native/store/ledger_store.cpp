@@ -523,22 +523,31 @@ class RecordReader {
 
 }  // namespace
 
+// The records next_seq(0), .., next_seq(count - 1) of one read transaction (checked
+// against the size already), into *out.
+template <typename NextSeq>
+static Status read_records(MDB_txn* txn, const MDB_dbi* dbi, size_t count, NextSeq next_seq, RecordColumns* out,
+                           std::string* why) {
+  *out = RecordColumns();
+  RecordReader reader(txn, dbi);
+  for (size_t i = 0; i < count; ++i) {
+    const Status s = reader.read(next_seq(i), out, why);
+    if (s != Status::ok) return s;
+  }
+  return Status::ok;
+}
+
 Status LedgerStore::get_many(MDB_txn* snapshot, const uint64_t* seqs, size_t count, RecordColumns* out,
                              std::string* why) {
   LEDGER_READ(snapshot, why, {
     uint64_t n = 0;
     uint8_t root[MERKLE_HASH_LEN];
-    Status s = read_meta(txn, &n, root, why);
+    const Status s = read_meta(txn, &n, root, why);
     if (s != Status::ok) return s;
-    *out = RecordColumns();
-    RecordReader reader(txn, dbi_);
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count; ++i)
       if (seqs[i] >= n)
         return fail(why, Status::out_of_range, "seq " + std::to_string(seqs[i]) + " is past the ledger's size " + std::to_string(n));
-      s = reader.read(seqs[i], out, why);
-      if (s != Status::ok) return s;
-    }
-    return Status::ok;
+    return read_records(txn, dbi_, count, [&](size_t i) { return seqs[i]; }, out, why);
   });
 }
 
@@ -547,17 +556,12 @@ Status LedgerStore::get_range(MDB_txn* snapshot, uint64_t start, uint64_t stop, 
   LEDGER_READ(snapshot, why, {
     uint64_t n = 0;
     uint8_t root[MERKLE_HASH_LEN];
-    Status s = read_meta(txn, &n, root, why);
+    const Status s = read_meta(txn, &n, root, why);
     if (s != Status::ok) return s;
     if (start > stop || stop > n)
-      return fail(why, Status::out_of_range, "range " + std::to_string(start) + ".." + std::to_string(stop) + " is outside the ledger's " + std::to_string(n) + " records");
-    *out = RecordColumns();
-    RecordReader reader(txn, dbi_);
-    for (uint64_t seq = start; seq < stop; ++seq) {
-      s = reader.read(seq, out, why);
-      if (s != Status::ok) return s;
-    }
-    return Status::ok;
+      return fail(why, Status::out_of_range, "range " + std::to_string(start) + ".." + std::to_string(stop) +
+                                                 " is outside the ledger's " + std::to_string(n) + " records");
+    return read_records(txn, dbi_, size_t(stop - start), [&](size_t i) { return start + i; }, out, why);
   });
 }
 
