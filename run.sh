@@ -7,7 +7,7 @@
 #     disable-avx2, disable-sha_ni, disable-bmi2
 #                     the primitive tests with that one CPU feature off (LEDGER_CORE_DISABLE)
 #     sanitize        the primitive, native-argument (test_native*), fuzz, concurrency and
-#                     ledger (test_ledger, test_invoice) tests against an ASan + UBSan
+#                     ledger (test_ledger, test_ledger_stream, test_invoice) tests against an ASan + UBSan
 #                     build (build/asan)
 #   Every stage runs; each prints a line before and after, then one summary line; any
 #   failing stage (pytest's "collected no tests" included) makes the exit status non-zero.
@@ -230,7 +230,7 @@ sanitize_stage() {
     *) say "under the sanitizers ledger_core._native came from $where, not build/asan/pkg"; return 1 ;;
   esac
   local extra=() status=0 f
-  for f in tests/test_native*.py tests/test_fuzz_native.py tests/test_concurrency.py tests/test_ledger.py tests/test_invoice.py; do
+  for f in tests/test_native*.py tests/test_fuzz_native.py tests/test_concurrency.py tests/test_ledger.py tests/test_ledger_stream.py tests/test_invoice.py; do
     [ -f "$f" ] && extra+=("$f")
   done
   rm -rf "$SANITIZER_REPORTS"

@@ -42,9 +42,12 @@ class PinnedColumn {
       return;
     }
     if (PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr())) {
-      py::sequence seq = py::reinterpret_borrow<py::sequence>(obj);
-      const size_t n = size_t(PySequence_Fast_GET_SIZE(seq.ptr()));
-      PyObject** items = PySequence_Fast_ITEMS(seq.ptr());
+      // A tuple of the items, held: another thread may change a list while the GIL is
+      // released, and the pointers below borrow from the items.
+      held_ = py::reinterpret_steal<py::object>(PySequence_Tuple(obj.ptr()));
+      if (!held_) throw py::error_already_set();
+      const size_t n = size_t(PyTuple_GET_SIZE(held_.ptr()));
+      PyObject** items = &PyTuple_GET_ITEM(held_.ptr(), 0);
       column.ptr.resize(n);
       column.len.resize(n);
       for (size_t i = 0; i < n; ++i) {
@@ -85,6 +88,7 @@ class PinnedColumn {
   ItemColumn column;
 
  private:
+  py::object held_;
   std::deque<PinnedBytes> pins_;
   std::unique_ptr<PinnedRows> rows_;
   std::unique_ptr<PinnedVarItems> var_;
@@ -250,6 +254,80 @@ struct Reads {
   }
 };
 
+// A batch's columns pinned as an AppendInput for as long as this object lives.
+struct PinnedBatch {
+  PinnedBatch(const py::object& ids, const py::object& issued_at, const py::object& sellers, const py::object& sigs,
+              const py::object& payloads, const py::object& payload_hashes, const py::object& verify,
+              const py::object& threads)
+      : id_col(ids, "invoice_ids", true),
+        seller_col(sellers, "seller_keys", false),
+        sig_col(sigs, "signatures", false),
+        payload_col(payloads, "payloads", false),
+        issued(issued_at, "issued_at") {
+    if (issued.view() == nullptr || issued.view()->itemsize != 8)
+      throw_error(Status::invalid_type, "issued_at must be an int64 array");
+    in.count = issued.size() / 8;
+    for (const ItemColumn* c : {&id_col.column, &seller_col.column, &sig_col.column, &payload_col.column})
+      if (c->ptr.size() != in.count)
+        throw_error(Status::invalid_argument, "batch columns differ in length: issued_at has " + std::to_string(in.count) +
+                                                  " items, another column " + std::to_string(c->ptr.size()));
+    in.ids = std::move(id_col.column);
+    in.seller_keys = std::move(seller_col.column);
+    in.signatures = std::move(sig_col.column);
+    in.payloads = std::move(payload_col.column);
+    in.issued_at = reinterpret_cast<const int64_t*>(issued.data());
+    if (!payload_hashes.is_none()) {
+      hashes.reset(new PinnedRows(payload_hashes, "payload_hashes", PAYLOAD_HASH_LEN));
+      if (hashes->items().count != in.count) throw_error(Status::invalid_argument, "payload_hashes must have one row per item");
+      in.payload_hashes = hashes->items().data;
+    }
+    in.verify = verify.cast<bool>();
+    in.threads = threads_arg(threads);
+  }
+
+  void set_write_options(const py::object& skip, const py::object& progress) {
+    in.skip = skip.cast<bool>();
+    in.has_progress = false;
+    in.progress_key.clear();
+    in.progress_value.clear();
+    if (progress.is_none()) return;
+    if (!PyTuple_Check(progress.ptr()) || PyTuple_GET_SIZE(progress.ptr()) != 2)
+      throw_error(Status::invalid_type, "progress must be None or a (key, value) tuple of str");
+    in.progress_key = str_arg(py::reinterpret_borrow<py::tuple>(progress)[0], "progress key");
+    in.progress_value = str_arg(py::reinterpret_borrow<py::tuple>(progress)[1], "progress value");
+    if (in.progress_key.empty() || in.progress_key.size() > 511)
+      throw_error(Status::invalid_argument, "progress key must be 1..511 bytes of UTF-8");
+    in.has_progress = true;
+  }
+
+  PinnedColumn id_col, seller_col, sig_col, payload_col;
+  PinnedBytes issued;
+  std::unique_ptr<PinnedRows> hashes;
+  AppendInput in;
+};
+
+// Store.prepare's result: the pinned batch and its prepared chunks, for append_prepared.
+struct PyPrepared {
+  PyPrepared(std::shared_ptr<LedgerStore> s, const py::object& ids, const py::object& issued_at,
+             const py::object& sellers, const py::object& sigs, const py::object& payloads,
+             const py::object& payload_hashes, const py::object& verify, const py::object& threads)
+      : store(std::move(s)), batch(ids, issued_at, sellers, sigs, payloads, payload_hashes, verify, threads) {}
+  std::shared_ptr<LedgerStore> store;
+  PinnedBatch batch;
+  PreparedBatchPtr prepared;
+  std::mutex mutex;
+};
+
+py::tuple append_result(const AppendInput& in, const AppendResult& out) {
+  py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(in.count));
+  py::array_t<int64_t> details(static_cast<py::ssize_t>(in.count));
+  if (in.count) {
+    std::memcpy(reasons.mutable_data(), out.reasons.data(), in.count);
+    std::memcpy(details.mutable_data(), out.details.data(), in.count * sizeof(int64_t));
+  }
+  return py::make_tuple(out.first_seq, out.appended, out.size, hash_bytes(out.root), reasons, details);
+}
+
 class PyStore {
  public:
   PyStore(const py::object& path_obj, const py::object& create, const py::object& readonly, const py::object& suite,
@@ -301,57 +379,50 @@ class PyStore {
                    const py::object& payloads, const py::object& payload_hashes, const py::object& verify,
                    const py::object& skip, const py::object& threads, const py::object& progress) {
     std::shared_ptr<LedgerStore> s = writable_store();
-    AppendInput in;
-    PinnedColumn id_col(ids, "invoice_ids", true);
-    PinnedColumn seller_col(sellers, "seller_keys", false);
-    PinnedColumn sig_col(sigs, "signatures", false);
-    PinnedColumn payload_col(payloads, "payloads", false);
-    PinnedBytes issued(issued_at, "issued_at");
-    if (issued.view() == nullptr || issued.view()->itemsize != 8)
-      throw_error(Status::invalid_type, "issued_at must be an int64 array");
-    in.count = issued.size() / 8;
-    for (const ItemColumn* c : {&id_col.column, &seller_col.column, &sig_col.column, &payload_col.column})
-      if (c->ptr.size() != in.count)
-        throw_error(Status::invalid_argument, "batch columns differ in length: issued_at has " + std::to_string(in.count) +
-                                                  " items, another column " + std::to_string(c->ptr.size()));
-    in.ids = std::move(id_col.column);
-    in.seller_keys = std::move(seller_col.column);
-    in.signatures = std::move(sig_col.column);
-    in.payloads = std::move(payload_col.column);
-    in.issued_at = reinterpret_cast<const int64_t*>(issued.data());
-    std::unique_ptr<PinnedRows> hashes;
-    if (!payload_hashes.is_none()) {
-      hashes.reset(new PinnedRows(payload_hashes, "payload_hashes", PAYLOAD_HASH_LEN));
-      if (hashes->items().count != in.count) throw_error(Status::invalid_argument, "payload_hashes must have one row per item");
-      in.payload_hashes = hashes->items().data;
-    }
-    in.verify = verify.cast<bool>();
-    in.skip = skip.cast<bool>();
-    in.threads = threads_arg(threads);
-    if (!progress.is_none()) {
-      if (!PyTuple_Check(progress.ptr()) || PyTuple_GET_SIZE(progress.ptr()) != 2)
-        throw_error(Status::invalid_type, "progress must be None or a (key, value) tuple of str");
-      in.progress_key = str_arg(py::reinterpret_borrow<py::tuple>(progress)[0], "progress key");
-      in.progress_value = str_arg(py::reinterpret_borrow<py::tuple>(progress)[1], "progress value");
-      if (in.progress_key.empty() || in.progress_key.size() > 511)
-        throw_error(Status::invalid_argument, "progress key must be 1..511 bytes of UTF-8");
-      in.has_progress = true;
-    }
+    PinnedBatch batch(ids, issued_at, sellers, sigs, payloads, payload_hashes, verify, threads);
+    batch.set_write_options(skip, progress);
     AppendResult out;
     std::string why;
     Status st;
     {
       py::gil_scoped_release release;  // always: the commit syncs to disk
-      st = s->append(in, &out, &why);
+      st = s->append(batch.in, &out, &why);
     }
     if (st != Status::ok) raise(st, why);
-    py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(in.count));
-    py::array_t<int64_t> details(static_cast<py::ssize_t>(in.count));
-    if (in.count) {
-      std::memcpy(reasons.mutable_data(), out.reasons.data(), in.count);
-      std::memcpy(details.mutable_data(), out.details.data(), in.count * sizeof(int64_t));
+    return append_result(batch.in, out);
+  }
+
+  PyPrepared* prepare(const py::object& ids, const py::object& issued_at, const py::object& sellers,
+                      const py::object& sigs, const py::object& payloads, const py::object& payload_hashes,
+                      const py::object& verify, const py::object& threads) {
+    std::shared_ptr<LedgerStore> s = writable_store();
+    std::unique_ptr<PyPrepared> p(new PyPrepared(s, ids, issued_at, sellers, sigs, payloads, payload_hashes, verify,
+                                                 threads));
+    std::string why;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = s->prepare(p->batch.in, &p->prepared, &why);
     }
-    return py::make_tuple(out.first_seq, out.appended, out.size, hash_bytes(out.root), reasons, details);
+    if (st != Status::ok) raise(st, why);
+    return p.release();
+  }
+
+  py::tuple append_prepared(PyPrepared& p, const py::object& skip, const py::object& progress) {
+    std::shared_ptr<LedgerStore> s = writable_store();
+    if (p.store != s || !p.prepared) throw_error(Status::invalid_argument, "the batch was prepared for another ledger");
+    std::unique_lock<std::mutex> in_use(p.mutex, std::try_to_lock);
+    if (!in_use.owns_lock()) throw_error(Status::invalid_argument, "the prepared batch is being appended by another thread");
+    p.batch.set_write_options(skip, progress);
+    AppendResult out;
+    std::string why;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = s->append_prepared(p.batch.in, *p.prepared, &out, &why);
+    }
+    if (st != Status::ok) raise(st, why);
+    return append_result(p.batch.in, out);
   }
 
   void put_checkpoint(const py::object& size_obj, const py::object& origin_obj, const py::object& key_obj,
@@ -538,6 +609,11 @@ void bind_store(py::module_& m) {
   store.def("map_size", &PyStore::map_size);
   store.def("close", &PyStore::close);
   store.def("append", &PyStore::append);
+  store.def("prepare", &PyStore::prepare, py::return_value_policy::take_ownership);
+  store.def("append_prepared", &PyStore::append_prepared);
+  py::class_<PyPrepared>(m, "Prepared").def_property_readonly("count", [](const PyPrepared& p) {
+    return p.batch.in.count;
+  });
   store.def("put_checkpoint", &PyStore::put_checkpoint);
   store.def("audit", &PyStore::audit);
   store.def("stats", &PyStore::stats);

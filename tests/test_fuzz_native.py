@@ -1144,10 +1144,30 @@ def fuzz_store(tmp_path_factory):
        progress=st.sampled_from([None, None, ("file:/a", '{"records": 1}'), ("", "v"), ("x" * 600, "v"), "k", ("k",),
                                  ("k", b"v"), ("\ud800", "v")]))
 def test_fuzz_store_append(fuzz_store, columns, verify, skip, threads, progress):
+    _fuzz_append(fuzz_store, lambda: fuzz_store.append(*columns, None, verify, skip, threads, progress), skip, progress)
+
+
+@FUZZ
+@given(columns=ledger_columns(), verify=st.booleans(), skip=st.booleans(), threads=st.sampled_from([None, 1, -1, "2"]),
+       progress=st.sampled_from([None, ("file:/b", '{"records": 2}'), ("", "v"), ("k",)]), twice=st.booleans())
+def test_fuzz_store_prepare_and_append_prepared(fuzz_store, columns, verify, skip, threads, progress, twice):
+    def run():
+        prepared = fuzz_store.prepare(*columns, None, verify, threads)
+        assert prepared.count == len(columns[1])
+        out = fuzz_store.append_prepared(prepared, skip, progress)
+        if twice and (skip or not out[4].any()):
+            # The same prepared batch again: each item is now a duplicate, or as bad as before.
+            again = fuzz_store.append_prepared(prepared, True, None)
+            assert again[1] == 0 and again[0] == again[2] == out[2]
+        return out
+
+    _fuzz_append(fuzz_store, run, skip, progress)
+
+
+def _fuzz_append(fuzz_store, call, skip, progress):
     size, root = fuzz_store.size(), fuzz_store.root(fuzz_store.size())
     try:
-        first, appended, new_size, new_root, reasons, details = fuzz_store.append(*columns, None, verify, skip, threads,
-                                                                                  progress)
+        first, appended, new_size, new_root, reasons, details = call()
     except LedgerError:
         assert (fuzz_store.size(), fuzz_store.root(fuzz_store.size())) == (size, root)
         return
@@ -1200,6 +1220,7 @@ COVERED = {
     "ed25519_verify_batch_list", "ed25519_key_cache_stats", "ed25519_key_cache_clear",
     "ed25519_scalar_reduce64", "ed25519_scalar_is_canonical", "ed25519_scalar_muladd", "ed25519_msm",
     "invoice_payload_hash", "invoice_envelope", "invoice_payload_key", "ledger_field_rule", "Store", "Snapshot",
+    "Prepared",
 }
 
 

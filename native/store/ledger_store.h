@@ -132,8 +132,14 @@ enum Table : unsigned { T_META, T_RECORDS, T_PAYLOADS, T_SELLERS, T_SELLER_IDS, 
                         T_TILES, T_CHECKPOINTS, T_IMPORTS, TABLE_COUNT };
 const char* table_name(unsigned table);
 
-struct PreparedBatch;  // ledger_append.cpp
-class TileCache;      // tile_store.h
+// A batch's ledger-independent work: payload hashes, leaf data, signature checks, leaf
+// hashes (ledger_append.cpp). Held by pointer; PreparedBatchFree deletes one.
+struct PreparedBatch;
+struct PreparedBatchFree {
+  void operator()(PreparedBatch* batch) const;
+};
+using PreparedBatchPtr = std::unique_ptr<PreparedBatch, PreparedBatchFree>;
+class TileCache;  // tile_store.h
 
 class LedgerStore {
  public:
@@ -155,6 +161,13 @@ class LedgerStore {
 
   // --- writes (read_only on a read-only store) ---
   Status append(const AppendInput& in, AppendResult* out, std::string* why);
+  // append() in two steps, for a caller that pipelines batches (Ledger.append_batches):
+  // prepare() does the work that needs no ledger state, on the calling thread and
+  // outside every lock, so batch k + 1 is prepared while batch k commits; then
+  // append_prepared() writes it exactly as append() would. `in` must be the same input,
+  // alive and unchanged, in both calls (in.skip and the progress may differ).
+  Status prepare(const AppendInput& in, PreparedBatchPtr* out, std::string* why);
+  Status append_prepared(const AppendInput& in, PreparedBatch& batch, AppendResult* out, std::string* why);
   Status put_checkpoint(uint64_t size, const std::string& origin, const uint8_t public_key[32],
                         const std::string& note, std::string* why);
 
@@ -209,8 +222,8 @@ class LedgerStore {
         why);
   }
   Status write_txn_raw(size_t size_hint, Status (*body)(void*, MDB_txn*, bool*), void* ctx, std::string* why);
-  Status write_batch(MDB_txn* txn, const AppendInput& in, PreparedBatch& batch, AppendResult* out,
-                     std::string* why);
+  // Writes `batch` (being prepared, or prepared) in one write transaction.
+  Status write_batch(const AppendInput& in, PreparedBatch& batch, AppendResult* out, std::string* why);
 
   std::string path_;
   MdbEnv env_;

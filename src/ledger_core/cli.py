@@ -12,12 +12,13 @@ and handed to it.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Deque, Dict, Iterator, List, Optional, Tuple
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -178,16 +179,17 @@ def _resume_point(ledger: Any, source: str) -> int:
     return int(progress["records"])
 
 
-def _source_batches(source: str, fmt: str, batch_size: int, attest_key: Any, rejected: List[Dict[str, Any]],
-                    on_invalid: str, skip: int) -> Iterator[Tuple[Any, Any, int]]:
-    """(batch, location(position), records consumed after it) for a source, from record
-    `skip` on. An XML file that is not an invoice is reported MALFORMED with on_invalid
-    skip, else raised; it counts as consumed."""
+def _source_batches(source: str, fmt: str, batch_size: int, attest_key: Any, on_invalid: str,
+                    skip: int) -> Iterator[Tuple[Any, Any, int, List[Dict[str, Any]]]]:
+    """(batch, location(position), records consumed after it, files refused before it)
+    for a source, from record `skip` on; a last batch None carries the files refused
+    after the last batch. An XML file that is not an invoice is reported MALFORMED with
+    on_invalid skip, else raised; it counts as consumed."""
     if fmt != "xml":
         record = skip
         for batch in _batches(source, fmt, batch_size, skip):
             first = record
-            yield batch, lambda position, first=first: f"record {first + position + 1}", record + len(batch)
+            yield batch, lambda position, first=first: f"record {first + position + 1}", record + len(batch), []
             record += len(batch)
         return
     from ledger_core.importers import xml
@@ -197,16 +199,15 @@ def _source_batches(source: str, fmt: str, batch_size: int, attest_key: Any, rej
     index = {p: i for i, p in enumerate(xml.xml_paths([source]))}
     errors: Optional[List[Tuple[str, str]]] = [] if on_invalid == "skip" else None
 
-    def report_errors() -> None:
+    def refused() -> List[Dict[str, Any]]:
+        out = [{"source": source, "location": path, "reason": "MALFORMED", "message": why} for path, why in errors or ()]
         if errors:
-            rejected.extend({"source": source, "location": path, "reason": "MALFORMED", "message": why}
-                            for path, why in errors)
             errors.clear()
+        return out
 
     for batch, paths in xml.read_xml([source], attest_key, batch_size=min(batch_size, 4096), errors=errors, skip=skip):
-        report_errors()
-        yield batch, lambda position, paths=paths: paths[position], index[paths[-1]] + 1
-    report_errors()
+        yield batch, lambda position, paths=paths: paths[position], index[paths[-1]] + 1, refused()
+    yield None, None, len(index), refused()
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -233,31 +234,47 @@ def cmd_import(args: argparse.Namespace) -> int:
             total = _record_count(source, fmt)
             bar = _bar(args, None if total is None else max(total - skip, 0), os.path.basename(source) or source)
             done = skip
-            for batch, location, consumed in _source_batches(source, fmt, args.batch_size, attest_key, rejected,
-                                                             args.on_invalid, skip):
-                progress = (key, json.dumps({"records": consumed, **state}, sort_keys=True))
-                try:
-                    report = ledger.append_batch(batch, on_invalid="skip" if args.on_invalid == "skip" else "reject",
-                                                 progress=progress)
-                except BatchRejectedError as exc:
-                    bar.close()
-                    for r in exc.report.rejected:
+            pending: Deque[Tuple[Any, int, List[Dict[str, Any]]]] = collections.deque()
+            tail: List[Dict[str, Any]] = []
+
+            def feed(source: str = source, key: str = key, state: Dict[str, int] = state,
+                     skip: int = skip) -> Iterator[Tuple[Any, Tuple[str, str]]]:
+                # Runs on append_batches' thread: what it learns goes through `pending`.
+                for batch, location, consumed, refused in _source_batches(source, fmt, args.batch_size, attest_key,
+                                                                          args.on_invalid, skip):
+                    if batch is None:
+                        tail.extend(refused)
+                        continue
+                    pending.append((location, consumed, refused))
+                    yield batch, (key, json.dumps({"records": consumed, **state}, sort_keys=True))
+
+            stream = ledger.append_batches(feed(), on_invalid="skip" if args.on_invalid == "skip" else "reject")
+            try:
+                for report in stream:
+                    location, consumed, refused = pending.popleft()
+                    rejected.extend(refused)
+                    appended += report.appended
+                    for r in report.rejected:
                         rejected.append({"source": source, "location": location(r.position),
                                          "reason": r.reason.name, "message": r.message})
-                    where = location(exc.report.rejected[0].position)
-                    obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
-                           "stopped_at": {"source": source, "location": where, "resume_from": location(0)}}
-                    _out(args, obj, f"stopped: {source} {where}: {exc.report.rejected[0].message}; nothing of the "
-                                    f"batch from {location(0)} was written (the batches before it were); "
-                                    f"{appended:,} appended, size {ledger.size:,}; fix the record, or use "
-                                    "--on-invalid skip, and run the same import again to continue there")
-                    return EXIT_REJECTED
-                appended += report.appended
-                for r in report.rejected:
+                    bar.update(consumed - done)
+                    done = consumed
+            except BatchRejectedError as exc:
+                bar.close()
+                location, consumed, refused = pending.popleft()
+                rejected.extend(refused)
+                for r in exc.report.rejected:
                     rejected.append({"source": source, "location": location(r.position),
                                      "reason": r.reason.name, "message": r.message})
-                bar.update(consumed - done)
-                done = consumed
+                where = location(exc.report.rejected[0].position)
+                obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
+                       "stopped_at": {"source": source, "location": where, "resume_from": location(0)}}
+                _out(args, obj, f"stopped: {source} {where}: {exc.report.rejected[0].message}; nothing of the "
+                                f"batch from {location(0)} was written (the batches before it were); "
+                                f"{appended:,} appended, size {ledger.size:,}; fix the record, or use "
+                                "--on-invalid skip, and run the same import again to continue there")
+                return EXIT_REJECTED
+            rejected.extend(tail)
             bar.close()
         size, root = ledger.size, ledger.root()
     seconds = time.perf_counter() - start
@@ -471,14 +488,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the operator key that attests XML invoices (they carry no signature)")
     p.add_argument("--on-invalid", choices=["skip", "stop"], default="stop")
     p.add_argument("--hasher", choices=["blake3", "sha256"], default=None)
-    p.add_argument("--batch-size", type=_positive, default=32768)
+    p.add_argument("--batch-size", type=_positive, default=65536)
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = command("verify", "batch-verify the signatures of invoice files (no ledger)", cmd_verify)
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--format", choices=["auto", "parquet", "jsonl"], default="auto")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--batch-size", type=_positive, default=32768)
+    p.add_argument("--batch-size", type=_positive, default=65536)
 
     p = command("audit", "re-check every table of a ledger", cmd_audit)
     p.add_argument("ledger")

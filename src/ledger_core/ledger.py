@@ -34,7 +34,7 @@ import enum
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -396,30 +396,65 @@ class Ledger(_Reads):
         is rejected), read back with :meth:`import_progress`, so that an interrupted
         import resumes exactly after its last committed batch.
         """
-        if not isinstance(batch, InvoiceBatch):
-            raise InvalidTypeError(f"batch must be an InvoiceBatch, got {type(batch).__name__}")
-        if on_invalid not in ("reject", "skip"):
-            raise InvalidArgumentError(f"on_invalid must be 'reject' or 'skip', got {on_invalid!r}")
-        if not isinstance(verify, bool):
-            raise InvalidTypeError(f"verify must be a bool, got {type(verify).__name__}")
-        if payload_hashes is not None:
-            if verify:
-                raise InvalidArgumentError("payload_hashes is for verify=False (records verified elsewhere); "
-                                           "a verified append hashes the payloads itself")
-            if not (isinstance(payload_hashes, np.ndarray) and payload_hashes.dtype == np.uint8):
-                raise InvalidTypeError("payload_hashes must be a uint8 array (N, 32)")
-            if payload_hashes.shape != (len(batch), 32):
-                raise InvalidArgumentError(f"payload_hashes must have shape ({len(batch)}, 32), got {payload_hashes.shape}")
-            payload_hashes = np.ascontiguousarray(payload_hashes)
+        _check_append_options(on_invalid, verify)
         first, appended, size, root, reasons, details = self._native.append(
-            _native_column(batch.invoice_ids), batch.issued_at, _native_column(batch.seller_keys),
-            _native_column(batch.signatures), _native_column(batch.payloads), payload_hashes, verify,
-            on_invalid == "skip", _threads(threads), progress)
-        rejected = _rejections(reasons, details)
-        report = AppendReport(int(first), int(appended), rejected, int(size), bytes(root))
-        if rejected and on_invalid == "reject":
-            raise BatchRejectedError(_reject_message(rejected, len(batch)), report)
-        return report
+            *_append_columns(batch, verify, payload_hashes), on_invalid == "skip", _threads(threads), progress)
+        return _append_report(batch, on_invalid, first, appended, size, root, reasons, details)
+
+    def append_batches(self, batches: Iterable[Any], *, on_invalid: str = "reject", verify: bool = True,
+                       threads: Optional[int] = None) -> Iterator[AppendReport]:
+        """Append a stream of batches, each atomically and in order, yielding each one's
+        report once it is committed: the way to import at full speed. Batch k + 1 is
+        taken from `batches` and its signatures checked while batch k is written and
+        synced to disk, so the cores do not wait for the disk (append_batch does the
+        same within one batch, not across calls).
+
+        An item of `batches` is an InvoiceBatch, or a tuple (batch, progress) or
+        (batch, progress, payload_hashes) with append_batch's meaning of those. With
+        ``on_invalid="reject"`` a bad batch raises BatchRejectedError: the batches before
+        it stay committed, nothing of it or after it is written. An exception raised by
+        `batches` itself is raised after the reports of the batches taken before it.
+        """
+        _check_append_options(on_invalid, verify)
+        try:
+            items = iter(batches)
+        except TypeError:
+            raise InvalidTypeError(f"batches must be an iterable of batches, got {type(batches).__name__}") from None
+        return self._append_stream(items, on_invalid, verify, _threads(threads))
+
+    def _append_stream(self, items: Iterator[Any], on_invalid: str, verify: bool,
+                       threads: Optional[int]) -> Iterator[AppendReport]:
+        skip = on_invalid == "skip"
+
+        def take() -> Any:
+            item = next(items, None)
+            if item is None:
+                return None
+            batch, progress, hashes = _stream_item(item)
+            return batch, progress, self._native.prepare(*_append_columns(batch, verify, hashes), threads)
+
+        def write(taken: Any) -> AppendReport:
+            batch, progress, prepared = taken
+            first, appended, size, root, reasons, details = self._native.append_prepared(prepared, skip, progress)
+            return _append_report(batch, on_invalid, first, appended, size, root, reasons, details)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(2, thread_name_prefix="ledger-append") as pool:
+            taking = pool.submit(take)
+            while True:
+                taken = taking.result()
+                if taken is None:
+                    return
+                writing = pool.submit(write, taken)
+                taken = None
+                taking = pool.submit(take)  # batch k + 1, while batch k is written
+                try:
+                    report = writing.result()
+                except BaseException:
+                    taking.cancel()
+                    raise
+                yield report
 
     def append(self, invoice: Invoice, *, verify: bool = True) -> int:
         """Append one invoice; its seq. BatchRejectedError when it is bad."""
@@ -500,6 +535,49 @@ class Ledger(_Reads):
 def _note_body(note: str) -> str:
     text = note if isinstance(note, str) else bytes(note).decode("utf-8")
     return text.split("\n\n", 1)[0] + "\n"
+
+
+def _check_append_options(on_invalid: str, verify: bool) -> None:
+    if on_invalid not in ("reject", "skip"):
+        raise InvalidArgumentError(f"on_invalid must be 'reject' or 'skip', got {on_invalid!r}")
+    if not isinstance(verify, bool):
+        raise InvalidTypeError(f"verify must be a bool, got {type(verify).__name__}")
+
+
+def _append_columns(batch: Any, verify: bool, payload_hashes: Any) -> Tuple[Any, ...]:
+    """The native append's batch arguments, checked."""
+    if not isinstance(batch, InvoiceBatch):
+        raise InvalidTypeError(f"batch must be an InvoiceBatch, got {type(batch).__name__}")
+    if payload_hashes is not None:
+        if verify:
+            raise InvalidArgumentError("payload_hashes is for verify=False (records verified elsewhere); "
+                                       "a verified append hashes the payloads itself")
+        if not (isinstance(payload_hashes, np.ndarray) and payload_hashes.dtype == np.uint8):
+            raise InvalidTypeError("payload_hashes must be a uint8 array (N, 32)")
+        if payload_hashes.shape != (len(batch), 32):
+            raise InvalidArgumentError(f"payload_hashes must have shape ({len(batch)}, 32), got {payload_hashes.shape}")
+        payload_hashes = np.ascontiguousarray(payload_hashes)
+    return (_native_column(batch.invoice_ids), batch.issued_at, _native_column(batch.seller_keys),
+            _native_column(batch.signatures), _native_column(batch.payloads), payload_hashes, verify)
+
+
+def _stream_item(item: Any) -> Tuple[Any, Any, Any]:
+    """(batch, progress, payload_hashes) of an append_batches item."""
+    if isinstance(item, tuple) and len(item) in (2, 3):
+        return item[0], item[1], item[2] if len(item) == 3 else None
+    if isinstance(item, tuple):
+        raise InvalidTypeError(f"an append_batches item is a batch or a tuple (batch, progress[, payload_hashes]), "
+                               f"got a tuple of {len(item)}")
+    return item, None, None
+
+
+def _append_report(batch: InvoiceBatch, on_invalid: str, first: int, appended: int, size: int, root: bytes,
+                   reasons: np.ndarray, details: np.ndarray) -> AppendReport:
+    rejected = _rejections(reasons, details)
+    report = AppendReport(int(first), int(appended), rejected, int(size), bytes(root))
+    if rejected and on_invalid == "reject":
+        raise BatchRejectedError(_reject_message(rejected, len(batch)), report)
+    return report
 
 
 def _rejections(reasons: np.ndarray, details: np.ndarray) -> List[Rejection]:
