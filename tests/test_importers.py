@@ -136,3 +136,106 @@ def test_the_binary_columns_reach_the_batch_without_a_python_object_per_row(tmp_
     assert isinstance(batch.invoice_ids, Packed) and isinstance(batch.payloads, Packed)
     assert isinstance(batch.seller_keys, np.ndarray) and batch.seller_keys.shape == (700, 32)
     assert isinstance(batch.signatures, np.ndarray) and batch.issued_at.dtype == np.int64
+
+
+@pytest.mark.parametrize("form", ["parquet", "jsonl"])
+def test_batches_are_bounded_in_payload_bytes_too(tmp_path, made, form):
+    path = tmp_path / f"x.{form}"
+    getattr(importers, f"write_{form}")(made.batch, path)
+    sizes = [len(inv.payload) for inv in made.batch]
+    limit = 5 * max(sizes)
+    batches = list(getattr(importers, f"read_{form}")(path, batch_size=10_000, max_batch_bytes=limit))
+    _same(batches, made.batch)
+    assert len(batches) > 1
+    for k, batch in enumerate(batches):
+        held = sum(len(inv.payload) for inv in batch)
+        assert held <= limit
+        if k + 1 < len(batches):  # cut only where the next record would not fit
+            assert held + len(batches[k + 1][0].payload) > limit
+    # A record larger than the bound still goes, alone.
+    one = list(getattr(importers, f"read_{form}")(path, batch_size=10_000, max_batch_bytes=1))
+    assert [len(b) for b in one] == [1] * len(made.batch)
+    with pytest.raises(Exception, match="max_batch_bytes"):
+        list(getattr(importers, f"read_{form}")(path, max_batch_bytes=0))
+
+
+def test_a_jsonl_line_too_long_for_any_invoice_is_refused_unread(tmp_path, made, monkeypatch):
+    monkeypatch.setattr(importers, "MAX_JSONL_LINE", 2000)
+    path = tmp_path / "x.jsonl"
+    importers.write_jsonl(InvoiceBatch.from_invoices(list(made.batch)[:1]), path)
+    with open(path, "ab") as f:
+        f.write(b"[" * 5000 + b"\n")
+    with pytest.raises(MalformedInputError, match=r"x.jsonl: record 2 \(line 2\): longer than 2,000 bytes"):
+        list(importers.read_jsonl(path))
+
+
+PROBE = r"""
+import sys, threading, time
+peak = [0]
+def sample():
+    while True:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("RssAnon:"):
+                    peak[0] = max(peak[0], int(line.split()[1]))
+        time.sleep(0.002)
+threading.Thread(target=sample, daemon=True).start()
+from ledger_core import cli
+rc = cli.main(sys.argv[1:])
+time.sleep(0.05)
+print("PEAK", peak[0], rc)
+"""
+
+
+def _big_payload_file(path, count, form):
+    """`count` signed invoices of 8 KiB payloads; Parquet as ONE row group."""
+    from nacl.signing import SigningKey
+
+    from ledger_core import sign_invoice
+
+    key, rng = SigningKey(bytes(range(32))), np.random.default_rng(count)
+    invoices = [sign_invoice(key, f"BIG-{i}", 1_700_000_000_000 + i, rng.bytes(8192)) for i in range(count)]
+    batch = InvoiceBatch.from_invoices(invoices)
+    if form == "jsonl":
+        importers.write_jsonl(batch, path)
+    else:
+        table = pa.Table.from_arrays([
+            pa.array([i.invoice_id for i in invoices], pa.string()),
+            pa.array([i.issued_at for i in invoices], pa.int64()),
+            pa.array([i.seller_key for i in invoices], pa.binary(32)),
+            pa.array([i.signature for i in invoices], pa.binary(64)),
+            pa.array([i.payload for i in invoices], pa.binary()),
+        ], schema=importers._parquet_schema())
+        pq.write_table(table, path, row_group_size=count)
+
+
+@pytest.mark.parametrize("form", ["parquet", "jsonl"])
+def test_import_memory_stays_flat_as_the_input_grows(tmp_path, form):
+    """Peak anonymous memory of a CLI import of 16 MiB and of 128 MiB of payloads (8x) in
+    batches of 256: it must not grow with the input (a reader holding the file, or one
+    row group of it, would add 100+ MiB)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root / "src"))
+    peaks = {}
+    for count in (2000, 16000):
+        source = tmp_path / f"in{count}.{form}"
+        _big_payload_file(source, count, form)
+        done = subprocess.run([sys.executable, "-c", PROBE, "import", str(tmp_path / f"l{count}"), str(source),
+                               "--batch-size", "256", "--quiet", "--json"], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        line = done.stdout.strip().splitlines()[-1].split()
+        assert line[0] == "PEAK" and line[2] == "0", done.stdout
+        assert json.loads(done.stdout.strip().splitlines()[0])["appended"] == count
+        peaks[count] = int(line[1]) / 1024
+    assert peaks[16000] - peaks[2000] < 48, peaks  # MiB; allocator noise is about 25
+    if form == "parquet":  # and Arrow itself holds a few pages, never the row group
+        most = 0
+        for _ in importers.read_parquet(tmp_path / "in16000.parquet", batch_size=256):
+            most = max(most, pa.total_allocated_bytes())
+        assert most < 32 * 2**20, most

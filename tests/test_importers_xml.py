@@ -110,12 +110,105 @@ def test_hostile_xml_is_refused_quickly_without_reading_anything(name):
     assert "root:" not in str(caught.value)
 
 
+UBL_ROOT = b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2">'
+
+
+def _hostile_big(kind: str) -> bytes:
+    """Just under 16 MiB of an invoice root holding nothing but nesting or elements."""
+    room = 16 * 2**20 - len(UBL_ROOT) - 20
+    if kind == "deep":
+        k = room // 7
+        return UBL_ROOT + b"<a>" * k + b"</a>" * k + b"</Invoice>"
+    return UBL_ROOT + b"<a/>" * (room // 4) + b"</Invoice>"
+
+
+MEMORY_PROBE = r"""
+import resource, sys
+from ledger_core.errors import MalformedInputError
+from ledger_core.importers import xml
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    xml.parse(sys.argv[1], data)
+except MalformedInputError as exc:
+    print(str(exc))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind, reason", [("deep", "elements nested deeper than 256"), ("wide", "more than 1,000,000 elements")])
+def test_hostile_16_mib_trees_are_refused_in_little_memory(tmp_path, kind, reason):
+    """A file under the size bound built to make a tree parser hold it all (4 million
+    elements, or 2 million levels): refused, and parsing it grows the process by far
+    less than the file (a tree builder took 450-730 MiB here)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / f"{kind}.xml"
+    path.write_bytes(_hostile_big(kind))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"))
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(path)], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    message, grown = done.stdout.strip().splitlines()
+    assert f"{path}: refused: {reason}" in message
+    assert int(grown) < 48, f"parsing grew the process by {grown} MiB"
+    assert time.perf_counter() - start < 30
+
+
+def test_a_huge_file_is_refused_without_being_read(tmp_path):
+    huge = tmp_path / "huge.xml"
+    with open(huge, "wb") as f:
+        f.truncate(2**40)  # 1 TiB, sparse: reading it would take hours
+    start = time.perf_counter()
+    errors = []
+    assert list(xml.read_xml([huge], KEY, errors=errors)) == []
+    assert errors == [(str(huge), f"{huge}: 1,099,511,627,776 bytes, over the 16 MiB payload limit")]
+    assert time.perf_counter() - start < 1.0
+
+
+def test_only_the_fields_paths_are_built_and_they_read_as_a_full_tree_reads_them():
+    """The pruned tree gives every shared example, and tricky text, exactly what a full
+    xml.etree tree gives."""
+    import xml.etree.ElementTree as ET
+
+    def full(data: bytes):
+        root = ET.fromstring(data)
+        if root.tag.endswith("CrossIndustryInvoice"):
+            return xml._fields_cii(root)
+        return xml._fields_ubl(root, credit=root.tag.endswith("CreditNote"))
+
+    def pruned(data: bytes):
+        from defusedxml.ElementTree import DefusedXMLParser
+
+        parser = DefusedXMLParser(target=xml._Pruned(), forbid_dtd=True)
+        parser.feed(data)
+        root = parser.close()
+        if root.tag.endswith("CrossIndustryInvoice"):
+            return xml._fields_cii(root)
+        return xml._fields_ubl(root, credit=root.tag.endswith("CreditNote"))
+
+    samples = [p.read_bytes() for p in sorted(INVOICES.rglob("*.xml"))]
+    assert len(samples) > 10
+    tricky = UBL.format(party='<cac:PartyLegalEntity><cbc:RegistrationName>A<b>x</b>B</cbc:RegistrationName>'
+                              '<cbc:CompanyID>C1</cbc:CompanyID><cbc:CompanyID>C2</cbc:CompanyID></cac:PartyLegalEntity>'
+                              '<x><cac:PartyIdentification><cbc:ID>no</cbc:ID></cac:PartyIdentification></x>')
+    samples.append(tricky.replace("<cbc:ID> INV 7 </cbc:ID>", "<cbc:ID> INV<y/>7 </cbc:ID><cbc:ID>8</cbc:ID>").encode())
+    for data in samples:
+        try:
+            want = full(data)
+        except ET.ParseError:
+            continue
+        assert pruned(data) == want
+
+
 def test_too_big_broken_and_foreign_files_are_named(tmp_path):
     big = tmp_path / "big.xml"
     with open(big, "wb") as f:
         f.truncate(16 * 2**20 + 1)
     broken = tmp_path / "broken.xml"
-    broken.write_bytes(b"<Invoice><unclosed></Invoice>")
+    broken.write_bytes(b'<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"><unclosed></Invoice>')
     foreign = tmp_path / "foreign.xml"
     foreign.write_bytes(b"<html/>")
     undated = tmp_path / "undated.xml"

@@ -1,8 +1,9 @@
 """Invoice files in and out: Parquet and JSONL (docs/FORMAT.md, "Invoice files").
 
 ``read_parquet(path, batch_size)`` and ``read_jsonl(path, batch_size)`` stream a file as
-:class:`~ledger_core.InvoiceBatch` chunks of at most `batch_size` records in bounded
-memory; ``write_parquet`` and ``write_jsonl`` write a batch. Parquet columns reach the
+:class:`~ledger_core.InvoiceBatch` chunks of at most `batch_size` records and, past the
+first record, at most `max_batch_bytes` of payload, in memory bounded whatever the
+file's size; ``write_parquet`` and ``write_jsonl`` write a batch. Parquet columns reach the
 native core without a Python object per row (`Packed` over the Arrow buffers). A record
 that breaks the format raises :class:`~ledger_core.MalformedInputError` naming the file
 and the record number (from 1) and what is wrong; the content of a well-formed record
@@ -21,11 +22,14 @@ import numpy as np
 
 from ledger_core._buffers import Packed
 from ledger_core.errors import InvalidArgumentError, InvalidTypeError, MalformedInputError
-from ledger_core.invoice import InvoiceBatch
+from ledger_core.invoice import PAYLOAD_MAX_LEN, InvoiceBatch
 
 PathLike = Union[str, "os.PathLike[str]"]
 COLUMNS = ("invoice_id", "issued_at", "seller_key", "signature", "payload")
 _INT64 = (-(2**63), 2**63 - 1)
+MAX_BATCH_BYTES = 64 * 2**20
+# The longest JSONL line read: a 16 MiB payload written with every byte escaped (\u00XX).
+MAX_JSONL_LINE = 6 * PAYLOAD_MAX_LEN + 2**16
 
 
 def _batch_size(value: Any) -> int:
@@ -34,6 +38,28 @@ def _batch_size(value: Any) -> int:
     if value < 1:
         raise InvalidArgumentError(f"batch_size must be at least 1, got {value}")
     return value
+
+
+def _max_bytes(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidTypeError(f"max_batch_bytes must be an int, got {type(value).__name__}")
+    if value < 1:
+        raise InvalidArgumentError(f"max_batch_bytes must be at least 1, got {value}")
+    return value
+
+
+def _byte_cuts(sizes: np.ndarray, limit: int) -> List[int]:
+    """Where to cut items of `sizes` bytes into runs of at most `limit` bytes (a run holds
+    at least one item): the start of every run after the first, and the end."""
+    ends = np.cumsum(sizes, dtype=np.uint64)
+    cuts, start, base, n = [], 0, 0, len(sizes)
+    while start < n:
+        stop = int(np.searchsorted(ends, base + limit, side="right"))
+        stop = max(stop, start + 1)
+        cuts.append(stop)
+        base = int(ends[stop - 1])
+        start = stop
+    return cuts
 
 
 # --- Parquet -----------------------------------------------------------------------------
@@ -58,16 +84,20 @@ def _rows(column: Any, width: int) -> np.ndarray:
     return flat[column.offset * width:(column.offset + len(column)) * width].reshape(len(column), width)
 
 
-def read_parquet(path: PathLike, batch_size: int = 65536, skip: int = 0) -> Iterator[InvoiceBatch]:
-    """The invoices of a Parquet file, `batch_size` rows at a time, after the first `skip`
-    rows (a resumed import)."""
+def read_parquet(path: PathLike, batch_size: int = 65536, skip: int = 0,
+                 max_batch_bytes: int = MAX_BATCH_BYTES) -> Iterator[InvoiceBatch]:
+    """The invoices of a Parquet file, `batch_size` rows (and at most `max_batch_bytes` of
+    payload) at a time, after the first `skip` rows (a resumed import)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     batch_size = _batch_size(batch_size)
+    max_batch_bytes = _max_bytes(max_batch_bytes)
     name = os.fspath(path)
     try:
-        reader = pq.ParquetFile(name)
+        # Buffered reads, no pre-buffering: memory stays bounded by the batch, not by the
+        # row group (another tool may write the whole file as one).
+        reader = pq.ParquetFile(name, buffer_size=1 << 20, pre_buffer=False)
     except (OSError, pa.ArrowException) as exc:
         raise MalformedInputError(f"{name}: not a readable Parquet file: {exc}") from None
     schema = reader.schema_arrow
@@ -96,11 +126,18 @@ def read_parquet(path: PathLike, batch_size: int = 65536, skip: int = 0) -> Iter
             if array.null_count:
                 row = first + int(np.flatnonzero(np.asarray(array.is_null().to_numpy(zero_copy_only=False)))[0])
                 raise MalformedInputError(f"{name}: record {row}: {column} is null")
-        ids = columns["invoice_id"]
-        ids = ids.cast(pa.large_binary() if pa.types.is_large_string(ids.type) else pa.binary())
-        yield InvoiceBatch(Packed.from_arrow(ids), columns["issued_at"].to_numpy(zero_copy_only=False),
-                           _rows(columns["seller_key"], 32), _rows(columns["signature"], 64),
-                           Packed.from_arrow(columns["payload"]))
+        payloads = columns["payload"]
+        offsets = np.frombuffer(payloads.buffers()[1], np.int64 if pa.types.is_large_binary(payloads.type) else np.int32)
+        offsets = offsets[payloads.offset:payloads.offset + len(payloads) + 1]
+        start = 0
+        for stop in _byte_cuts(np.diff(offsets), max_batch_bytes):
+            part = {c: a.slice(start, stop - start) for c, a in columns.items()}
+            ids = part["invoice_id"]
+            ids = ids.cast(pa.large_binary() if pa.types.is_large_string(ids.type) else pa.binary())
+            yield InvoiceBatch(Packed.from_arrow(ids), part["issued_at"].to_numpy(zero_copy_only=False),
+                               _rows(part["seller_key"], 32), _rows(part["signature"], 64),
+                               Packed.from_arrow(part["payload"]))
+            start = stop
         first += record_batch.num_rows
 
 
@@ -167,20 +204,37 @@ def _jsonl_record(line: bytes, where: str) -> tuple:
             _hex(obj["signature"], 64, "signature", where), payload)
 
 
-def read_jsonl(path: PathLike, batch_size: int = 65536, skip: int = 0) -> Iterator[InvoiceBatch]:
-    """The invoices of a JSONL file, `batch_size` lines at a time, after the first `skip`
-    lines (a resumed import)."""
+def read_jsonl(path: PathLike, batch_size: int = 65536, skip: int = 0,
+               max_batch_bytes: int = MAX_BATCH_BYTES) -> Iterator[InvoiceBatch]:
+    """The invoices of a JSONL file, `batch_size` lines (and at most `max_batch_bytes` of
+    payload) at a time, after the first `skip` lines (a resumed import). A line longer
+    than MAX_JSONL_LINE bytes is malformed (it cannot hold a payload of 16 MiB or less)."""
     batch_size = _batch_size(batch_size)
+    max_batch_bytes = _max_bytes(max_batch_bytes)
     name = os.fspath(path)
     rows: List[tuple] = []
+    held = 0
     with open(name, "rb") as f:
-        for number, line in enumerate(f, start=1):
+        number = 0
+        while True:
+            line = f.readline(MAX_JSONL_LINE + 1)
+            if not line:
+                break
+            number += 1
+            if len(line) > MAX_JSONL_LINE:
+                raise MalformedInputError(f"{name}: record {number} (line {number}): longer than "
+                                          f"{MAX_JSONL_LINE:,} bytes, more than any invoice of 16 MiB needs")
             if number <= skip:
                 continue
-            rows.append(_jsonl_record(line, f"{name}: record {number} (line {number})"))
+            row = _jsonl_record(line, f"{name}: record {number} (line {number})")
+            if rows and held + len(row[4]) > max_batch_bytes:
+                yield _jsonl_batch(rows)
+                rows, held = [], 0
+            rows.append(row)
+            held += len(row[4])
             if len(rows) == batch_size:
                 yield _jsonl_batch(rows)
-                rows = []
+                rows, held = [], 0
     if rows:
         yield _jsonl_batch(rows)
 
