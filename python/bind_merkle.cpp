@@ -14,7 +14,6 @@
 #include "merkle/node_store.h"
 
 namespace ledger_core {
-namespace {
 
 MerkleSuite suite_arg(const py::object& obj) {
   const uint64_t suite = uint_arg(obj, "suite", 255);
@@ -25,6 +24,8 @@ MerkleSuite suite_arg(const py::object& obj) {
   }
   throw_error(Status::invalid_argument, "suite: unknown merkle suite " + std::to_string(suite));
 }
+
+namespace {
 
 py::bytes hash_bytes(const uint8_t* hash) {
   return py::bytes(reinterpret_cast<const char*>(hash), MERKLE_HASH_LEN);

@@ -602,6 +602,31 @@ void bind_store(py::module_& m) {
   m.def("invoice_payload_key", [] { return py::bytes(reinterpret_cast<const char*>(invoice_payload_key()), 32); });
   m.def("invoice_payload_hash", &payload_hash);
   m.def("invoice_envelope", &envelope);
+  m.def("invoice_check", [](const py::object& ids, const py::object& issued_at, const py::object& sellers,
+                            const py::object& sigs, const py::object& payloads, const py::object& payload_hashes,
+                            const py::object& verify, const py::object& threads, const py::object& suite) {
+    const MerkleSuite s = suite_arg(suite);
+    PinnedBatch batch(ids, issued_at, sellers, sigs, payloads, payload_hashes, verify, threads);
+    InvoiceCheck out;
+    std::string why;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = check_invoices(batch.in, s, &out, &why);
+    }
+    if (st != Status::ok) raise(st, why);
+    const size_t n = batch.in.count;
+    py::array_t<uint8_t> reasons(static_cast<py::ssize_t>(n));
+    py::array_t<int64_t> details(static_cast<py::ssize_t>(n));
+    py::array_t<uint8_t> hashes = new_rows(n, PAYLOAD_HASH_LEN), leaves = new_rows(n, MERKLE_HASH_LEN);
+    if (n) {
+      std::memcpy(reasons.mutable_data(), out.reasons.data(), n);
+      std::memcpy(details.mutable_data(), out.details.data(), n * sizeof(int64_t));
+      std::memcpy(hashes.mutable_data(), out.payload_hashes.data(), out.payload_hashes.size());
+      std::memcpy(leaves.mutable_data(), out.leaf_hashes.data(), out.leaf_hashes.size());
+    }
+    return py::make_tuple(reasons, details, hashes, leaves);
+  });
 
   py::class_<PyStore> store(m, "Store");
   store.def(py::init<py::object, py::object, py::object, py::object, py::object, py::object>());

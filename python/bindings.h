@@ -22,6 +22,7 @@
 
 #include "common/span.h"
 #include "common/status.h"
+#include "merkle/merkle_hash.h"
 
 namespace ledger_core {
 namespace py = pybind11;
@@ -125,6 +126,10 @@ uint64_t uint_arg(py::handle obj, const char* arg, uint64_t max = ~uint64_t(0));
 constexpr size_t MAX_THREADS = 4096;
 // threads: None or 0 -> 0 (all cores), else 1..MAX_THREADS.
 size_t threads_arg(py::handle obj);
+
+// A merkle suite id (merkle.Hasher.native_id): InvalidArgumentError for an unknown one
+// or one not built in.
+MerkleSuite suite_arg(const py::object& obj);
 
 // A str argument as UTF-8: InvalidTypeError for a non-str, InvalidArgumentError when it
 // does not encode (a lone surrogate).

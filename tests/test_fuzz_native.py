@@ -1164,6 +1164,28 @@ def test_fuzz_store_prepare_and_append_prepared(fuzz_store, columns, verify, ski
     _fuzz_append(fuzz_store, run, skip, progress)
 
 
+@FUZZ
+@given(columns=ledger_columns(), verify=st.booleans(), threads=st.sampled_from([None, 1, -1, "2"]),
+       suite=st.sampled_from([1, 2, 0, 9, None, "1"]))
+def test_fuzz_invoice_check(fuzz_store, columns, verify, threads, suite):
+    """check_batch's native call against the store's own verdicts on the same columns."""
+    try:
+        reasons, details, hashes, leaves = _native.invoice_check(*columns, None, verify, threads, suite)
+    except LedgerError:
+        return
+    n = len(columns[1])
+    assert reasons.shape == (n,) and hashes.shape == (n, 32) and leaves.shape == (n, 32)
+    if suite != fuzz_store.suite or not n:
+        return
+    prepared = fuzz_store.prepare(*columns, None, verify, threads)
+    size = fuzz_store.size()
+    _, appended, _, _, store_reasons, _ = fuzz_store.append_prepared(prepared, True, None)
+    dup = (store_reasons == 16) | (store_reasons == 17)  # duplicates: the store's own finding
+    assert (store_reasons[~dup] == reasons[~dup]).all()
+    for k, i in enumerate(np.flatnonzero(store_reasons == 0)):
+        assert fuzz_store.leaf_hash(size + k) == bytes(leaves[i])
+
+
 def _fuzz_append(fuzz_store, call, skip, progress):
     size, root = fuzz_store.size(), fuzz_store.root(fuzz_store.size())
     try:
@@ -1220,7 +1242,7 @@ COVERED = {
     "ed25519_verify_batch_list", "ed25519_key_cache_stats", "ed25519_key_cache_clear",
     "ed25519_scalar_reduce64", "ed25519_scalar_is_canonical", "ed25519_scalar_muladd", "ed25519_msm",
     "invoice_payload_hash", "invoice_envelope", "invoice_payload_key", "ledger_field_rule", "Store", "Snapshot",
-    "Prepared",
+    "Prepared", "invoice_check",
 }
 
 

@@ -295,3 +295,42 @@ def test_invoice_batch_refuses_bad_columns():
         InvoiceBatch(ids, [2**63, 0, 0], keys, sigs, payloads)
     with pytest.raises(InvalidTypeError):
         InvoiceBatch(ids, issued, np.zeros((3, 32), np.int64), sigs, payloads)
+
+
+# --- check_batch: the ledger's per-item verdict without a ledger ----------------------------------
+
+
+@pytest.mark.parametrize("suite", ["blake3", "sha256"])
+def test_check_batch_gives_the_reference_hashes_and_the_ledgers_verdicts(tmp_path, suite):
+    from ledger_core import Ledger, RejectReason
+    from ledger_core.invoice import check_batch
+
+    keys = [ref.signing_key(i) for i in range(3)]
+    records = [ref.sign(keys[i % 3], f"CHK-{i}", 1_764_547_200_000 + i, b"p" * (i % 50)) for i in range(5000)]
+    records[7] = records[7]._replace(signature=ref.sign(keys[2], "other", 0, b"").signature)  # wrong signature
+    records[4100] = records[4100]._replace(invoice_id="x" * 129)  # malformed: id too long
+    records[4101] = records[4101]._replace(seller_key=records[4101].seller_key[:31])  # malformed key
+    batch = InvoiceBatch.from_invoices([Invoice(r.invoice_id if isinstance(r.invoice_id, str) else r.invoice_id.decode(),
+                                                r.issued_at, r.seller_key, r.signature, r.payload) for r in records])
+    check = check_batch(batch, hasher=suite)
+    assert check.valid == 4997
+    assert {int(i): int(check.reasons[i]) for i in np.flatnonzero(check.reasons)} == {
+        7: RejectReason.EQUATION_FAILED, 4100: RejectReason.MALFORMED, 4101: RejectReason.MALFORMED}
+    for i in (0, 7, 4099, 4999):
+        assert bytes(check.payload_hashes[i]) == ref.payload_hash(records[i].payload)
+        assert bytes(check.leaf_hashes[i]) == records[i].leaf_hash(suite)
+    assert not check.leaf_hashes[4100].any() and not check.payload_hashes[4101].any()
+    with Ledger.open(tmp_path / "l", hasher=suite) as ledger:
+        report = ledger.append_batch(batch, on_invalid="skip")
+        assert {r.position: int(r.reason) for r in report.rejected} == {
+            int(i): int(check.reasons[i]) for i in np.flatnonzero(check.reasons)}
+        assert ledger.leaf_hash(0) == bytes(check.leaf_hashes[0])
+    unverified = check_batch(batch, hasher=suite, verify=False)
+    assert unverified.valid == 4998 and unverified.reasons[7] == 0
+    for bad in ([1], "x"):
+        with pytest.raises(InvalidTypeError):
+            check_batch(bad)
+    with pytest.raises(InvalidArgumentError):
+        check_batch(batch, hasher="md5")
+    with pytest.raises(OutOfRangeError):
+        check_batch(batch, threads=-1)

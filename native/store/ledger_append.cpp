@@ -224,6 +224,31 @@ struct PreparedBatch {
 
 void PreparedBatchFree::operator()(PreparedBatch* batch) const { delete batch; }
 
+Status check_invoices(const AppendInput& in, MerkleSuite suite, InvoiceCheck* out, std::string* why) {
+  PreparedBatch batch(in, suite);
+  Status s = batch.run_all();
+  if (s != Status::ok) return fail(why, s, std::string("cannot check the batch: ") + lc_strerror(s));
+  return guarded([&] {
+    out->reasons.assign(in.count, REJECT_OK);
+    out->details.assign(in.count, 0);
+    out->payload_hashes.assign(in.count * PAYLOAD_HASH_LEN, 0);
+    out->leaf_hashes.assign(in.count * MERKLE_HASH_LEN, 0);
+    for (size_t k = 0; k < batch.chunk_count(); ++k) {
+      PreparedChunk* c = nullptr;
+      batch.wait(k, &c);
+      for (size_t j = 0; j < c->end - c->begin; ++j) {
+        const size_t i = c->begin + j;
+        out->reasons[i] = c->reasons[j];
+        out->details[i] = c->details[j];
+        if (c->reasons[j] == REJECT_MALFORMED) continue;
+        std::memcpy(&out->payload_hashes[i * PAYLOAD_HASH_LEN], c->payload_hashes + j * PAYLOAD_HASH_LEN,
+                    PAYLOAD_HASH_LEN);
+        std::memcpy(&out->leaf_hashes[i * MERKLE_HASH_LEN], &c->leaf_hashes[j * MERKLE_HASH_LEN], MERKLE_HASH_LEN);
+      }
+    }
+  });
+}
+
 namespace {
 
 Status put_or_full(MDB_txn* txn, MDB_dbi dbi, MDB_val* k, MDB_val* v, unsigned flags, const std::string& what,

@@ -141,6 +141,17 @@ struct PreparedBatchFree {
 using PreparedBatchPtr = std::unique_ptr<PreparedBatch, PreparedBatchFree>;
 class TileCache;  // tile_store.h
 
+// What append would decide about each item on its own, without a ledger (no duplicate
+// checks): REJECT_OK, REJECT_MALFORMED (detail: the RecordField) or a VerifyReason, and
+// each item's payload hash and leaf hash under `suite` (zeros for a malformed item).
+struct InvoiceCheck {
+  std::vector<uint8_t> reasons;
+  std::vector<int64_t> details;
+  std::vector<uint8_t> payload_hashes;  // 32 per item
+  std::vector<uint8_t> leaf_hashes;     // 32 per item
+};
+Status check_invoices(const AppendInput& in, MerkleSuite suite, InvoiceCheck* out, std::string* why);
+
 class LedgerStore {
  public:
   static Status open(const std::string& path, const StoreOptions& options, std::shared_ptr<LedgerStore>* out,
