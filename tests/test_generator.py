@@ -4,6 +4,7 @@ signatures, and the planted bad records an import must reject."""
 from __future__ import annotations
 
 import json
+import tempfile
 from decimal import Decimal
 
 import numpy as np
@@ -74,7 +75,7 @@ def test_totals_add_up_to_the_cent_and_tax_is_rounded_half_up(made):
 def test_payload_is_canonical_json_about_a_kilobyte(made):
     sizes = [len(p) for p in made.batch.payloads]
     assert 800 <= np.mean(sizes) <= 1300
-    for payload in made.batch.payloads[:200]:
+    for payload in made.batch.payloads:  # written out directly: json.dumps must agree byte for byte
         doc = json.loads(payload.decode("utf-8"))
         assert json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8") == payload
 
@@ -158,3 +159,35 @@ def test_a_file_made_by_two_processes_equals_the_data_set_in_memory(tmp_path, fm
     assert made == {"count": 250, "bad_signatures": len(memory.bad_signatures), "duplicates": len(memory.duplicates)}
     assert all(j // 64 == i // 64 for i, j in memory.duplicates.items())  # within a chunk
     assert not list(tmp_path.glob(".gen-*"))  # the chunk files are gone
+
+
+@pytest.mark.parametrize("size", [300, 301, 700, 1500, 4096])
+def test_payload_bytes_gives_exactly_that_size_still_canonical_and_adding_up(size):
+    made = generator.generate(400, sellers=7, seed=21, payload_bytes=size)
+    assert {len(p) for p in made.batch.payloads} == {size}
+    compact = 0
+    for number, payload in zip(made.batch.invoice_ids, made.batch.payloads):
+        doc = json.loads(payload)
+        assert json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8") == payload
+        assert doc["invoice_number"] == number and set(doc["remarks"]) <= {"#"}
+        lines = doc["lines"]
+        total = sum(Decimal(line["amount"]) + Decimal(line["tax"]) for line in lines)
+        assert Decimal(doc["total_with_tax"]) == total
+        for line in lines:
+            rate = Decimal(line["tax_rate"].rstrip("%")) / 100
+            assert Decimal(line["tax"]) == (Decimal(line["amount"]) * rate).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        assert generator.valid_uscc(doc["seller"]["uscc"])
+        if "name" not in lines[0]:
+            compact += 1
+            assert len(lines) == 1
+    assert (compact == 400) if size < 700 else (compact < 400)
+    with ledger_core.Ledger.open(tempfile.mkdtemp()) as ledger:  # and they verify
+        assert ledger.append_batch(made.batch).appended == 400
+
+
+def test_payload_bytes_bounds():
+    for bad in (299, 0, 16 * 2**20 + 1):
+        with pytest.raises(ledger_core.InvalidArgumentError, match="payload_bytes"):
+            generator.generate(1, payload_bytes=bad)
+    with pytest.raises(ledger_core.InvalidTypeError, match="payload_bytes"):
+        generator.generate(1, payload_bytes=300.0)

@@ -97,7 +97,8 @@ def cmd_gen(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.out_file} exists: gen does not overwrite")
     made, seconds = _timed(lambda: generator.generate_file(
         args.out_file, args.count, sellers=args.sellers, seed=args.seed, bad_fraction=args.bad_fraction,
-        duplicate_fraction=args.duplicate_fraction, format=fmt, processes=args.processes))
+        duplicate_fraction=args.duplicate_fraction, format=fmt, processes=args.processes,
+        payload_bytes=args.payload_bytes))
     obj = {"out_file": args.out_file, "count": args.count, "format": fmt, "bad_signatures": made["bad_signatures"],
            "duplicates": made["duplicates"], "seconds": round(seconds, 3)}
     _out(args, obj, f"wrote {args.count:,} invoices to {args.out_file} ({fmt}) in {seconds:.1f} s: "
@@ -296,7 +297,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from ledger_core import ed25519
+    from ledger_core import RejectReason
+    from ledger_core.invoice import check_batch
 
     total, bad = 0, []
     start = time.perf_counter()
@@ -304,11 +306,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         fmt = _format_of(source, args.format)
         record = 0
         for batch in _batches(source, fmt, args.batch_size):
-            messages = [inv.envelope() for inv in batch]
-            reasons = ed25519.verify_batch_detailed(batch.seller_keys, messages, batch.signatures, threads=args.threads)
-            for i in [int(x) for x in (reasons != ed25519.Reason.OK).nonzero()[0]]:
+            reasons = check_batch(batch, threads=args.threads).reasons  # the ledger's own per-record checks
+            for i in [int(x) for x in reasons.nonzero()[0]]:
                 bad.append({"source": source, "location": f"record {record + i + 1}",
-                            "reason": ed25519.Reason(int(reasons[i])).name})
+                            "reason": RejectReason(int(reasons[i])).name})
             record += len(batch)
             total += len(batch)
     seconds = time.perf_counter() - start
@@ -479,6 +480,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duplicate-fraction", type=_fraction, default=0.0)
     p.add_argument("--format", choices=["parquet", "jsonl"], default="parquet")
     p.add_argument("--processes", type=_positive, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--payload-bytes", type=_positive, default=None,
+                   help="every payload exactly this many bytes (>= 300; default: natural, about 1 KB)")
 
     p = command("import", "import invoice files into a ledger (created if missing), verified", cmd_import)
     p.add_argument("ledger")
