@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The two commands of the README:
 #   bash run.sh demo   generate signed invoices, verify, prove, print throughput
+#   (and bash run.sh bench: the benchmark suite, bench/suite.py; not a test)
 #   bash run.sh test   the whole test suite (the one CI runs), in stages:
 #     suite           every test, widest SIMD paths
 #     portable        the primitive tests with LEDGER_CORE_PORTABLE=1
@@ -247,6 +248,20 @@ sanitize_stage() {
   return "$status"
 }
 
+# --- the commands ------------------------------------------------------------------
+
+cmd_demo() {
+  setup_all
+  "$PY" -m ledger_core demo "$@"
+}
+
+# The benchmark suite (bench/suite.py: micro against the anchors, the macro import at
+# --records, the peer pipeline, the report and plots); not a test.
+cmd_bench() {
+  setup_all
+  "$PY" -m ledger_core bench "$@"
+}
+
 cmd_test() {
   setup_all
   # Developers may run fewer stages (LEDGER_CORE_TEST_STAGES=suite,portable); CI runs all.
@@ -299,6 +314,7 @@ cmd_test() {
 case "${1:-}" in
   demo) shift; cmd_demo "$@" ;;
   test) shift; cmd_test "$@" ;;
+  bench) shift; cmd_bench "$@" ;;
   build) shift; setup_all ;;
-  *) echo "usage: bash run.sh demo | test | build" >&2; exit 2 ;;
+  *) echo "usage: bash run.sh demo | test | bench | build" >&2; exit 2 ;;
 esac

@@ -5,7 +5,7 @@
 Measures, in one run and on the same signatures:
   * libsodium (PyNaCl VerifyKey.verify), OpenSSL (cryptography Ed25519PublicKey.verify)
     and ledger_core.ed25519.verify, one signature per call;
-  * ledger_core.ed25519.verify_batch at 64, 256, 1024 and 4096 signatures per call, for
+  * ledger_core.ed25519.verify_batch at 64, 256, 1024, 4096 and 16384 signatures per call, for
     (a) all-distinct signers, with the key cache cold (cleared before every call: every key
     is new) and warm (the keys were seen before), and (b) 1000 signers drawn Zipf-like
     (the cache warm, as in steady state), on 1 thread and on all threads;
@@ -133,6 +133,9 @@ def single_loops(pks: List[bytes], msgs: List[bytes], sigs: List[bytes], min_tim
     }
 
 
+BATCH_SIZES = (64, 256, 1024, 4096, 16384)
+
+
 def batch_case(pk_arr, msgs, sig_arr, size: int, threads, cold: bool, min_time: float):
     count = pk_arr.shape[0]
     chunks = [(s, s + size) for s in range(0, count - size + 1, size)]
@@ -194,8 +197,8 @@ def main() -> int:
     all_threads = int(_native.hardware_thread_count())
 
     print("generating signatures ...", file=sys.stderr)
-    d_pks, d_msgs, d_sigs, d_pk_arr, d_sig_arr = make_signatures(8192, 8192, False, 1)
-    z_pks, z_msgs, z_sigs, z_pk_arr, z_sig_arr = make_signatures(8192, 1000, True, 2)
+    d_pks, d_msgs, d_sigs, d_pk_arr, d_sig_arr = make_signatures(32768, 32768, False, 1)
+    z_pks, z_msgs, z_sigs, z_pk_arr, z_sig_arr = make_signatures(32768, 1000, True, 2)
 
     print("single-signature loops ...", file=sys.stderr)
     singles = single_loops(d_pks[:1024], d_msgs[:1024], d_sigs[:1024], min_time)
@@ -221,7 +224,7 @@ def main() -> int:
     for label, pk_arr, msgs, sig_arr, cold in cases:
         if not cold:  # warm: every key of the set seen once before timing
             ed25519.verify_batch(pk_arr, msgs, sig_arr)
-        for size in (64, 256, 1024, 4096):
+        for size in BATCH_SIZES:
             row: Dict[str, object] = {"keys": label, "batch": size}
             for tlabel, threads in (("1 thread", 1), (f"{all_threads} threads", None)):
                 print(f"batch {label} size {size} {tlabel} ...", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -47,3 +48,15 @@ def test_readme_opens_with_the_two_commands():
     lines = README.read_text(encoding="utf-8").splitlines()
     block = lines[lines.index("```sh") + 1 : lines.index("```sh") + 3]
     assert [line.split("#")[0].strip() for line in block] == ["bash run.sh demo", "bash run.sh test"]
+
+
+def test_every_run_sh_command_is_defined():
+    """run.sh dispatches each command to a shell function: each must exist (the demo's
+    once went missing, and `bash run.sh demo` then failed before doing anything)."""
+    text = (README.parent / "run.sh").read_text(encoding="utf-8")
+    dispatched = re.findall(r"^\s+(\w+)\) shift; (cmd_\w+) ", text, flags=re.M)
+    assert {name for name, _ in dispatched} >= {"demo", "test", "bench"}
+    for _, function in dispatched:
+        assert re.search(rf"^{function}\(\) {{$", text, flags=re.M), f"run.sh calls {function} but never defines it"
+    done = subprocess.run(["bash", "-n", str(README.parent / "run.sh")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -439,6 +439,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     cache_dir=args.cache_dir)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    suite = Path(__file__).resolve().parents[2] / "bench" / "suite.py"
+    if not suite.exists():
+        raise UsageError("ledger-core bench runs the benchmark suite of a source checkout (bench/suite.py next to "
+                         "src/); an installed package has no bench/: clone the repository and run it there")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(suite.parents[1] / "src"), str(suite.parent)]))
+    argv = [sys.executable, str(suite), "--records", str(args.records)]
+    if args.payload_bytes:
+        argv += ["--payload-bytes", str(args.payload_bytes)]
+    for flag, value in (("--cache-dir", args.cache_dir), ("--only", args.only)):
+        if value:
+            argv += [flag, value]
+    argv += ["--quick"] if args.quick else []
+    argv += ["--report-only"] if args.report_only else []
+    return subprocess.run(argv, env=env).returncode
+
+
 # --- the parser ----------------------------------------------------------------------------------
 
 
@@ -537,6 +556,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ledger directory to import into (default: a temporary one, removed afterwards)")
     p.add_argument("--cache-dir", default=None,
                    help="where the generated data set is kept (default: $LEDGER_CORE_CACHE or ~/.cache/ledger_core)")
+    p = command("bench", "run the benchmark suite (bench/suite.py): micro against the anchors, the macro import, "
+                         "the report and plots under bench/results/", cmd_bench, json_flag=False)
+    p.add_argument("--records", type=_positive, default=1_000_000,
+                   help="invoices in the macro run (default 1,000,000; 10000000 for the full run)")
+    p.add_argument("--payload-bytes", type=_positive, default=None, help="payload size of the macro run (default ~1 KB)")
+    p.add_argument("--cache-dir", default=None, help="where generated data sets are cached")
+    p.add_argument("--only", default=None, help="comma-separated parts: hash,verify,merkle,ledger,scale,dask")
+    p.add_argument("--quick", action="store_true", help="shorter micro benchmarks (noisier)")
+    p.add_argument("--report-only", action="store_true", help="no runs: the report and plots from bench/results")
     return parser
 
 
