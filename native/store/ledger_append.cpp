@@ -30,6 +30,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -261,6 +262,50 @@ Status put_or_full(MDB_txn* txn, MDB_dbi dbi, MDB_val* k, MDB_val* v, unsigned f
   return status_of_mdb(rc);
 }
 
+// put_or_full through a cursor; the message (what + " " + seq) is built only on failure.
+Status cursor_put_or_full(MDB_cursor* cursor, MDB_val* k, MDB_val* v, unsigned flags, const char* what, uint64_t seq,
+                          std::string* why) {
+  const int rc = mdb_cursor_put(cursor, k, v, flags);
+  if (rc == MDB_SUCCESS) return Status::ok;
+  if (rc == MDB_MAP_FULL) return Status::map_full;
+  *why = mdb_message(std::string(what) + " " + std::to_string(seq), rc);
+  if (rc == MDB_KEYEXIST) return Status::corrupted;  // checked before: the table disagrees with itself
+  return status_of_mdb(rc);
+}
+
+// Keys of the writer's maps, pointing into the batch's input (alive for the whole
+// append): no allocation per item.
+struct SellerRef {
+  const uint8_t* key;  // 32 bytes
+};
+struct SellerRefHash {
+  size_t operator()(const SellerRef& s) const {
+    return std::hash<std::string_view>()(std::string_view(reinterpret_cast<const char*>(s.key), SELLER_KEY_LEN));
+  }
+};
+struct SellerRefEq {
+  bool operator()(const SellerRef& a, const SellerRef& b) const {
+    return std::memcmp(a.key, b.key, SELLER_KEY_LEN) == 0;
+  }
+};
+struct InvoiceRef {  // (seller key, invoice id): the uniqueness key
+  const uint8_t* seller;
+  const uint8_t* id;
+  size_t id_len;
+};
+struct InvoiceRefHash {
+  size_t operator()(const InvoiceRef& r) const {
+    const size_t h = std::hash<std::string_view>()(std::string_view(reinterpret_cast<const char*>(r.id), r.id_len));
+    return h ^ (SellerRefHash()(SellerRef{r.seller}) * 0x9E3779B97F4A7C15ull);
+  }
+};
+struct InvoiceRefEq {
+  bool operator()(const InvoiceRef& a, const InvoiceRef& b) const {
+    return a.id_len == b.id_len && std::memcmp(a.id, b.id, a.id_len) == 0 &&
+           std::memcmp(a.seller, b.seller, SELLER_KEY_LEN) == 0;
+  }
+};
+
 // One run of the write transaction over the prepared chunks.
 class BatchWriter {
  public:
@@ -274,9 +319,15 @@ class BatchWriter {
     out_->reasons.assign(in_.count, REJECT_OK);
     out_->details.assign(in_.count, 0);
     MDB_stat st;
-    const int rc = mdb_stat(txn_, dbi_[T_SELLERS], &st);
+    int rc = mdb_stat(txn_, dbi_[T_SELLERS], &st);
     if (rc != MDB_SUCCESS) return mdb_fail(why_, rc, "sellers: cannot stat");
     next_seller_ = uint32_t(st.ms_entries);
+    for (auto& [cursor, table] : {std::pair<MdbCursor*, unsigned>{&records_, T_RECORDS}, {&index_, T_INVOICE_INDEX},
+                                  {&index_lookup_, T_INVOICE_INDEX}, {&by_seller_, T_BY_SELLER}}) {
+      rc = cursor->open(txn_, dbi_[table]);
+      if (rc != MDB_SUCCESS) return mdb_fail(why_, rc, std::string(table_name(table)) + ": cannot open a cursor");
+    }
+    guarded([&] { batch_keys_.reserve(in_.count); });
     return Status::ok;
   }
 
@@ -297,20 +348,23 @@ class BatchWriter {
   uint64_t first_ = 0, next_seq_ = 0;
   uint32_t next_seller_ = 0;
   bool failed_ = false;  // reject mode saw a bad item: decide the rest, write nothing more
-  std::unordered_map<std::string, uint32_t> sellers_;  // key -> id (known or new in this batch)
-  std::unordered_map<std::string, size_t> batch_keys_;  // seller | id -> position, of accepted items
+  std::unordered_map<SellerRef, uint32_t, SellerRefHash, SellerRefEq> sellers_;  // id (known or new in this batch)
+  std::unordered_map<InvoiceRef, size_t, InvoiceRefHash, InvoiceRefEq> batch_keys_;  // position, of accepted items
+  // One cursor per table written item by item: a cursor keeps its place, so appends and
+  // the sorted index inserts do not descend the tree from the root each time.
+  MdbCursor records_, index_, index_lookup_, by_seller_;
   std::vector<uint8_t> leaf_hashes_;                   // of the appended records, in seq order
 };
 
 // The seller id of item i: known, or the next one (written at once unless failing).
 Status BatchWriter::seller_id(size_t i, uint32_t* id) {
-  std::string key(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN);
+  const SellerRef key{in_.seller_keys.ptr[i]};
   auto found = sellers_.find(key);
   if (found != sellers_.end()) {
     *id = found->second;
     return Status::ok;
   }
-  MDB_val k = mdb_val(key.data(), key.size()), v;
+  MDB_val k = mdb_val(key.key, SELLER_KEY_LEN), v;
   const int rc = mdb_get(txn_, dbi_[T_SELLER_IDS], &k, &v);
   if (rc == MDB_SUCCESS) {
     if (v.mv_size != 4) return fail(why_, Status::corrupted, "seller_ids: an id is not 4 bytes");
@@ -321,7 +375,7 @@ Status BatchWriter::seller_id(size_t i, uint32_t* id) {
   } else {
     return mdb_fail(why_, rc, "seller_ids: cannot read");
   }
-  sellers_.emplace(std::move(key), *id);
+  sellers_.emplace(key, *id);
   return Status::ok;
 }
 
@@ -338,8 +392,7 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
       failed_ = failed_ || !in_.skip;
       continue;
     }
-    std::string key(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN);
-    key.append(reinterpret_cast<const char*>(in_.ids.ptr[i]), in_.ids.len[i]);
+    const InvoiceRef key{in_.seller_keys.ptr[i], in_.ids.ptr[i], in_.ids.len[i]};
     auto earlier = batch_keys_.find(key);
     if (earlier != batch_keys_.end()) {
       out_->reasons[i] = REJECT_DUPLICATE_IN_BATCH;
@@ -352,7 +405,7 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
     if (s != Status::ok) return s;
     if (id != UINT32_MAX) {
       MDB_val k = mdb_val(index_key, invoice_index_key(id, in_.ids.ptr[i], in_.ids.len[i], index_key)), v;
-      const int rc = mdb_get(txn_, dbi_[T_INVOICE_INDEX], &k, &v);
+      const int rc = mdb_cursor_get(index_lookup_.get(), &k, &v, MDB_SET_KEY);
       if (rc == MDB_SUCCESS) {
         if (v.mv_size != 8) return fail(why_, Status::corrupted, "invoice_index: a seq is not 8 bytes");
         out_->reasons[i] = REJECT_DUPLICATE_IN_LEDGER;
@@ -362,11 +415,11 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
       }
       if (rc != MDB_NOTFOUND) return mdb_fail(why_, rc, "invoice_index: cannot read");
     }
-    batch_keys_.emplace(std::move(key), i);
+    batch_keys_.emplace(key, i);
     if (failed_) continue;  // reject mode: keep deciding, write nothing
     if (id == UINT32_MAX) {
       id = next_seller_++;
-      sellers_[std::string(reinterpret_cast<const char*>(in_.seller_keys.ptr[i]), SELLER_KEY_LEN)] = id;
+      sellers_[SellerRef{in_.seller_keys.ptr[i]}] = id;
       uint8_t id_bytes[4];
       put_u32be(id_bytes, id);
       MDB_val k = mdb_val(id_bytes, 4), v = mdb_val(in_.seller_keys.ptr[i], SELLER_KEY_LEN);
@@ -425,7 +478,7 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
     uint8_t key[8];
     put_u64be(key, chunk_first + x);
     MDB_val k = mdb_val(key, 8), v = mdb_val(record, record_encode(r, record));
-    Status s = put_or_full(txn_, dbi_[T_RECORDS], &k, &v, MDB_APPEND, "records: cannot add record " + std::to_string(chunk_first + x), why_);
+    Status s = cursor_put_or_full(records_.get(), &k, &v, MDB_APPEND, "records: cannot add record", chunk_first + x, why_);
     if (s != Status::ok) return s;
     leaf_hashes_.insert(leaf_hashes_.end(), &c.leaf_hashes[j * MERKLE_HASH_LEN], &c.leaf_hashes[(j + 1) * MERKLE_HASH_LEN]);
   }
@@ -446,8 +499,8 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
     put_u64be(seq, chunk_first + x);
     MDB_val k = mdb_val(index_key, invoice_index_key(seller_of[j], in_.ids.ptr[i], in_.ids.len[i], index_key));
     MDB_val v = mdb_val(seq, 8);
-    Status s = put_or_full(txn_, dbi_[T_INVOICE_INDEX], &k, &v, MDB_NOOVERWRITE,
-                           "invoice_index: cannot add record " + std::to_string(chunk_first + x), why_);
+    Status s = cursor_put_or_full(index_.get(), &k, &v, MDB_NOOVERWRITE, "invoice_index: cannot add record",
+                                  chunk_first + x, why_);
     if (s != Status::ok) return s;
   }
   // by_seller: one posting list per seller of this chunk, keyed (first seq, seller id):
@@ -468,10 +521,8 @@ Status BatchWriter::write_chunk(const PreparedChunk& c) {
     put_u64be(key, chunk_first);
     put_u32be(key + 8, seller);
     MDB_val k = mdb_val(key, 12), v = mdb_val(offsets.data(), offsets.size());
-    Status s = put_or_full(txn_, dbi_[T_BY_SELLER], &k, &v, MDB_APPEND,
-                           "by_seller: cannot add the records of seller " + std::to_string(seller) + " from " +
-                               std::to_string(chunk_first),
-                           why_);
+    Status s = cursor_put_or_full(by_seller_.get(), &k, &v, MDB_APPEND, "by_seller: cannot add the posting lists from",
+                                  chunk_first, why_);
     if (s != Status::ok) return s;
   }
   next_seq_ += m;
