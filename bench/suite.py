@@ -221,12 +221,8 @@ def plot(res: Dict[str, Any], stem: str) -> List[str]:
         sodium = ver["single"]["libsodium"]["wall_us_per_sig"]
         ax.axhline(1e6 / sodium, color="grey", linestyle=":", label="libsodium, one call per signature")
         ax.set_xscale("log", base=2)
-        ax.set_xlabel("signatures per verify_batch call")
-        ax.set_ylabel("signatures / s (wall)")
-        ax.set_title("Ed25519 batch verification")
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-        made.append(_save(fig, f"{stem}-verify.png"))
+        made.append(_save(fig, ax, f"{stem}-verify.png", "signatures per verify_batch call", "signatures / s (wall)",
+                          "Ed25519 batch verification"))
     scale = res.get("scale", {})
     if scale:
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -240,30 +236,26 @@ def plot(res: Dict[str, Any], stem: str) -> List[str]:
             window = 8
             smooth = [sum(ys[max(0, i - window + 1):i + 1]) / len(ys[max(0, i - window + 1):i + 1]) for i in range(len(ys))]
             ax.plot(xs, smooth, label=f"{name} (mean of {window} batches)")
-        ax.set_xlabel("records in the ledger (millions)")
-        ax.set_ylabel("records / s")
-        ax.set_ylim(bottom=0)
-        ax.set_title("Import rate over the run (verified, durability full)")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        made.append(_save(fig, f"{stem}-import-rate.png"))
+        made.append(_save(fig, ax, f"{stem}-import-rate.png", "records in the ledger (millions)", "records / s",
+                          "Import rate over the run (verified, durability full)"))
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for name, part in sorted(scale.items()):
             by = part["reads"]["inclusion_proof_median_us_by_size"]
             sizes = sorted(by, key=int)
             ax.plot([int(s) for s in sizes], [by[s] for s in sizes], "-o", label=name)
         ax.set_xscale("log")
-        ax.set_xlabel("tree size of the proof")
-        ax.set_ylabel("median us per inclusion proof (from Python)")
-        ax.set_ylim(bottom=0)
-        ax.set_title("Inclusion proof latency vs ledger size")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-        made.append(_save(fig, f"{stem}-proof-latency.png"))
+        made.append(_save(fig, ax, f"{stem}-proof-latency.png", "tree size of the proof",
+                          "median us per inclusion proof (from Python)", "Inclusion proof latency vs ledger size"))
     return made
 
 
-def _save(fig: Any, name: str) -> str:
+def _save(fig: Any, ax: Any, name: str, xlabel: str, ylabel: str, title: str) -> str:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
     path = RESULTS / name
     fig.tight_layout()
     fig.savefig(path, dpi=110)
