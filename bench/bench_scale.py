@@ -259,13 +259,38 @@ def run_phase(args: argparse.Namespace, name: str, **extra: Any) -> Dict[str, An
     return result
 
 
-def machine() -> Dict[str, Any]:
+def machine(where: Optional[str] = None) -> Dict[str, Any]:
+    """benchlib's machine record, the memory, and (given a directory) its file system,
+    device and fdatasync write rate."""
     sys.path.insert(0, str(HERE))
     from benchlib import machine as base
 
     info = base()
     info["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    if where:
+        info["disk"] = disk_probe(where)
     return info
+
+
+def disk_probe(where: str, total: int = 1 << 29, block: int = 1 << 24) -> Dict[str, Any]:
+    """The write rate of `where`'s disk with an fdatasync after every 16 MiB (how a
+    ledger commit writes), over 512 MiB of random bytes; and what df says it is."""
+    os.makedirs(where, exist_ok=True)
+    path = os.path.join(where, ".disk-probe")
+    data = os.urandom(block)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        t0 = time.perf_counter()
+        for _ in range(total // block):
+            os.write(fd, data)
+            os.fdatasync(fd)
+        seconds = time.perf_counter() - t0
+    finally:
+        os.close(fd)
+        os.remove(path)
+    df = subprocess.run(["df", "-T", where], capture_output=True, text=True).stdout.splitlines()[-1].split()
+    return {"fdatasync_write_mb_per_s": round(total / seconds / 1e6, 1), "probe_bytes": total, "block_bytes": block,
+            "device": df[0], "fs_type": df[1], "free_gib": round(int(df[4]) / 2**20, 1)}
 
 
 def run_all(args: argparse.Namespace) -> Dict[str, Any]:
@@ -279,7 +304,7 @@ def run_all(args: argparse.Namespace) -> Dict[str, Any]:
     if (work / "ledger").exists():
         shutil.rmtree(work / "ledger")
     work.mkdir(parents=True, exist_ok=True)
-    res: Dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "dataset": data,
+    res: Dict[str, Any] = {"machine": machine(str(work)), "command": " ".join(sys.argv), "dataset": data,
                            "records": args.records, "payload_bytes_arg": args.payload_bytes,
                            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     res["import"] = run_phase(args, "import", source=data["path"])

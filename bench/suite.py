@@ -173,7 +173,10 @@ def markdown(res: Dict[str, Any], plots: List[str]) -> str:
     machine = res.get("machine", {})
     out = [f"# Benchmarks {res['date']} on {res['host']}", "",
            f"Machine: {machine.get('cpu_model', '?')}, {machine.get('logical_cpus', '?')} logical CPUs, "
-           f"{machine.get('memory_gib', '?')} GiB; Python {machine.get('python', '?')}.", ""]
+           f"{machine.get('memory_gib', '?')} GiB; disk {machine.get('disk', {}).get('device', '?')} "
+           f"({machine.get('disk', {}).get('fs_type', '?')}), "
+           f"{machine.get('disk', {}).get('fdatasync_write_mb_per_s', '?')} MB/s written with fdatasync every 16 MiB; "
+           f"Python {machine.get('python', '?')}.", ""]
     out += ["| goal (issue 10) | measured | met |", "|---|---|---|"]
     out += [f"| {g} | {m} | {ok} |" for g, m, ok in goals(res)]
     for name, part in sorted(res.get("scale", {}).items()):
@@ -276,7 +279,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     sys.path.insert(0, str(HERE))
     from bench_scale import machine
 
-    res["machine"] = machine()
+    res["machine"] = machine(args.cache_dir or os.environ.get("LEDGER_CORE_CACHE") or str(HERE / "results"))
     res["date"] = time.strftime("%Y-%m-%d")
     res["host"] = socket.gethostname()
     res["ran"] = ran
