@@ -160,3 +160,21 @@ def test_a_prepared_batch_belongs_to_its_ledger(tmp_path, records):
             b._native.append_prepared(prepared, False, None)
         a._native.append_prepared(prepared, False, None)
         assert a.size == 1 and b.size == 0
+
+
+def test_bad_signatures_across_the_verification_groups_of_a_big_batch(tmp_path):
+    """A batch of 4 x 4096 + 1000 items is verified in groups of chunks: every bad
+    signature is named at its position, whichever group and chunk it falls in."""
+    records = make_records(4 * 4096 + 1000, start=10_000, sellers=tuple(range(12)))
+    bad_at = [0, 4095, 4096, 8191, 12000, 16383, 16384, 17383]
+    for i in bad_at:
+        records[i] = _resign_as(records[i], 99)
+    with Ledger.open(tmp_path / "l") as led:
+        with pytest.raises(BatchRejectedError) as err:
+            led.append_batch(batch_of(records, "arrays"))
+        assert [r.position for r in err.value.report.rejected] == bad_at
+        assert {r.reason for r in err.value.report.rejected} == {RejectReason.EQUATION_FAILED}
+        report = led.append_batch(batch_of(records, "arrays"), on_invalid="skip")
+        kept = [r for i, r in enumerate(records) if i not in bad_at]
+        assert report.appended == len(kept)
+        assert led.root() == ref_root("blake3", leaves_of("blake3", kept))
