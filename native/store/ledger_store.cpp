@@ -448,7 +448,21 @@ class RecordReader {
     uint8_t key[8];
     put_u64be(key, seq);
     MDB_val k = mdb_val(key, 8), v;
-    int rc = mdb_get(txn_, dbi_[T_RECORDS], &k, &v);
+    int rc = MDB_SUCCESS;
+    if (cursor_.get() == nullptr) rc = cursor_.open(txn_, dbi_[T_RECORDS]);
+    // The next record of a range is the cursor's next entry: no descent from the root.
+    bool found = false;
+    if (rc == MDB_SUCCESS && positioned_ && seq == last_seq_ + 1) {
+      rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_NEXT);
+      found = rc == MDB_SUCCESS && k.mv_size == 8 && get_u64be(static_cast<const uint8_t*>(k.mv_data)) == seq;
+      if (rc == MDB_NOTFOUND) rc = MDB_SUCCESS;
+    }
+    if (rc == MDB_SUCCESS && !found) {
+      k = mdb_val(key, 8);
+      rc = mdb_cursor_get(cursor_.get(), &k, &v, MDB_SET_KEY);
+    }
+    positioned_ = rc == MDB_SUCCESS;
+    last_seq_ = seq;
     if (rc != MDB_SUCCESS)
       return mdb_fail(why, rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc, "records: cannot read record " + std::to_string(seq));
     RecordView r;
@@ -514,6 +528,9 @@ class RecordReader {
  private:
   MDB_txn* txn_;
   const MDB_dbi* dbi_;
+  MdbCursor cursor_;  // on records
+  bool positioned_ = false;
+  uint64_t last_seq_ = 0;
   std::unordered_map<uint32_t, std::string> sellers_;
   bool blob_valid_ = false;
   uint64_t blob_key_ = 0;
@@ -529,6 +546,11 @@ template <typename NextSeq>
 static Status read_records(MDB_txn* txn, const MDB_dbi* dbi, size_t count, NextSeq next_seq, RecordColumns* out,
                            std::string* why) {
   *out = RecordColumns();
+  out->issued_at.reserve(count);
+  out->id_offsets.reserve(count + 1);
+  out->payload_offsets.reserve(count + 1);
+  out->seller_keys.reserve(count * SELLER_KEY_LEN);
+  out->signatures.reserve(count * SIGNATURE_LEN);
   RecordReader reader(txn, dbi);
   for (size_t i = 0; i < count; ++i) {
     const Status s = reader.read(next_seq(i), out, why);

@@ -156,7 +156,24 @@ def _native_column(column: Any) -> Any:
 
 def _batch_of(rows: Tuple[Any, ...]) -> InvoiceBatch:
     ids, issued, sellers, sigs, payloads = rows
-    return InvoiceBatch(ids, issued, sellers, sigs, payloads)
+    return InvoiceBatch._trusted(ids, issued, sellers, sigs, payloads)
+
+
+# Records per native read of a scan: the copies stay in the CPU caches and the memory is
+# reused (a 64 MiB read made fresh pages to fault in and ran 3x slower per record).
+_SCAN_READ = 2048
+
+
+def _joined(parts: List[Tuple[Any, ...]]) -> InvoiceBatch:
+    if len(parts) == 1:
+        return _batch_of(parts[0])
+    ids: List[str] = []
+    payloads: List[bytes] = []
+    for part in parts:
+        ids.extend(part[0])
+        payloads.extend(part[4])
+    return InvoiceBatch._trusted(ids, np.concatenate([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+                                 np.concatenate([p[3] for p in parts]), payloads)
 
 
 class _Reads(abc.ABC):
@@ -234,7 +251,8 @@ class _Reads(abc.ABC):
                 raise OutOfRangeError(f"stop {end} is past the ledger's size {snap.size}")
             while pos < end:
                 n = min(batch_size, end - pos)
-                yield _batch_of(snap._r().get_range(pos, pos + n))
+                yield _joined([snap._r().get_range(a, min(a + _SCAN_READ, pos + n))
+                               for a in range(pos, pos + n, _SCAN_READ)])
                 pos += n
         finally:
             if own:
