@@ -496,15 +496,20 @@ def phase_floor(args: argparse.Namespace, data: Data, path: Path) -> Dict[str, A
     (w1, c1) = _clock()
     other_cores = others.stop()
     io1 = _io()
-    entries = env.stat()["entries"]
     with env.begin(db=db) as txn:
         entries = txn.stat(db)["entries"]
+    # The scan anchor: one read transaction, a cursor over every record, each value's
+    # bytes taken (page cache warm: just written), against the ledger's scan() in reads.
+    with env.begin(db=db, buffers=False) as txn:
+        t0 = time.perf_counter()
+        scanned = sum(1 for _ in txn.cursor().iternext(keys=True, values=True))
+        scan_s = time.perf_counter() - t0
     env.close()
-    if entries != data.n:
-        raise SystemExit(f"bench_ledger floor: {entries} entries, expected {data.n}")
+    if entries != data.n or scanned != data.n:
+        raise SystemExit(f"bench_ledger floor: {entries} entries, {scanned} scanned, expected {data.n}")
     timed = data.n - len(prepared[0])
     out = _rate(timed, w1 - w0, c1 - c0, load=load, batch=args.batch, mean_value_bytes=value_bytes / data.n,
-                other_processes_cores=other_cores)
+                other_processes_cores=other_cores, scan_records_per_s=data.n / scan_s)
     out.update(_io_delta(io0, io1, timed))
     out.update(_batch_summary(spent[1:], [len(items) for items in prepared[1:]]))
     out.update(_dir_bytes(path))
@@ -793,6 +798,10 @@ def phase_reads(args: argparse.Namespace, data: Data, path: Path) -> Dict[str, A
             raise SystemExit(f"bench_ledger reads: audit found {report.problem_count} problems: {report.problems[:3]}")
         out["audit"] = {"records": int(report.records), "seconds": w1 - w0, "records_per_s": report.records / (w1 - w0),
                         "cpu_us_per_record": (c1 - c0) / report.records * 1e6, "other_processes_cores": audit_others}
+        t0 = time.perf_counter()
+        scanned = sum(len(b) for b in led.scan(0, n, batch_size=65536))
+        out["scan"] = {"records": scanned, "seconds": time.perf_counter() - t0,
+                       "records_per_s": scanned / (time.perf_counter() - t0)}
         out["stats"] = _jsonable(led.stats())
         out["map_size"] = led.map_size
     out.update(_dir_bytes(path))
@@ -1101,6 +1110,9 @@ def table(report: Dict[str, Any]) -> str:
          f"{res['trusted_hashes']['cpu_us_per_record']:.1f} CPU us/rec"),
         ("py-lmdb floor: putmulti(append=True), sync", f"{res['floor']['records_per_s']:,.0f} rec/s",
          f"{res['floor']['mean_value_bytes']:.0f} B values"),
+        ("scan: Ledger.scan() (columns) / py-lmdb cursor over the floor's records",
+         f"{rd.get('scan', {}).get('records_per_s', float('nan')):,.0f} / "
+         f"{res['floor'].get('scan_records_per_s', float('nan')):,.0f} rec/s", "page cache warm"),
         ("anchor 1: PyNaCl + blake3 + py-lmdb + RFC 9162 root, 1 process", f"{res['anchor1']['records_per_s']:,.0f} rec/s",
          f"{res['anchor1']['cpu_us_per_record']:.1f} CPU us/rec"),
         ("anchor 2: the same, verification over 2 processes", f"{res['anchor2']['records_per_s']:,.0f} rec/s", ""),

@@ -199,14 +199,7 @@ def _big_payload_file(path, count, form):
     if form == "jsonl":
         importers.write_jsonl(batch, path)
     else:
-        table = pa.Table.from_arrays([
-            pa.array([i.invoice_id for i in invoices], pa.string()),
-            pa.array([i.issued_at for i in invoices], pa.int64()),
-            pa.array([i.seller_key for i in invoices], pa.binary(32)),
-            pa.array([i.signature for i in invoices], pa.binary(64)),
-            pa.array([i.payload for i in invoices], pa.binary()),
-        ], schema=importers._parquet_schema())
-        pq.write_table(table, path, row_group_size=count)
+        importers.write_parquet(batch, path, row_group_size=count)
 
 
 @pytest.mark.parametrize("form", ["parquet", "jsonl"])

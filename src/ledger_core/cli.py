@@ -214,6 +214,8 @@ def _source_batches(source: str, fmt: str, batch_size: int, attest_key: Any, on_
 def cmd_import(args: argparse.Namespace) -> int:
     from ledger_core import BatchRejectedError, Ledger
 
+    if args.scheduler is not None or args.workers is not None:
+        return _import_on_cluster(args)
     rejected: List[Dict[str, Any]] = []
     appended = 0
     formats = [_format_of(source, args.format) for source in args.sources]
@@ -300,6 +302,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from ledger_core import RejectReason
     from ledger_core.invoice import check_batch
 
+    if args.scheduler is not None or args.workers is not None:
+        return _verify_on_cluster(args)
     total, bad = 0, []
     start = time.perf_counter()
     for source in args.sources:
@@ -318,6 +322,132 @@ def cmd_verify(args: argparse.Namespace) -> int:
     text += [f"  {b['source']} {b['location']}: {b['reason']}" for b in bad[:20]]
     _out(args, obj, "\n".join(text))
     return EXIT_REJECTED if bad else EXIT_OK
+
+
+# --- verify and import on a Dask cluster (--scheduler ADDRESS, --workers N) ---------------------
+
+
+def _on_cluster(args: argparse.Namespace, run: Any) -> Any:
+    """run(client) on the cluster at --scheduler, or on a LocalCluster of --workers
+    processes (the machine's cores shared among them) stopped afterwards."""
+    if args.scheduler is not None and args.workers is not None:
+        raise UsageError("--scheduler and --workers exclude each other: a cluster runs somewhere, or here")
+    if any(_format_of(source, args.format) != "parquet" for source in args.sources):
+        raise UsageError("--scheduler and --workers read Parquet files only (their rows are the partitions); "
+                         "verify or import JSONL and XML without them")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise UsageError("--scheduler and --workers need Dask: pip install 'ledger_core[dask]'") from None
+    if args.scheduler is not None:
+        try:
+            client = Client(args.scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise UsageError(f"no Dask scheduler at {args.scheduler}: {exc}") from None
+        with client:
+            return run(client)
+    threads = max(1, (os.cpu_count() or 1) // args.workers)
+    with LocalCluster(n_workers=args.workers, threads_per_worker=threads, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        return run(client)
+
+
+class _PartitionBar:
+    """on_partition(done, total) as a progress bar over partitions (stderr, a terminal;
+    nothing with --quiet or --json)."""
+
+    def __init__(self, args: argparse.Namespace, desc: str) -> None:
+        self._shown = not (getattr(args, "quiet", False) or getattr(args, "json", False) or not sys.stderr.isatty())
+        self._desc, self._done = desc, 0
+        self._bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._shown:
+            return
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=self._desc, unit=" partitions", file=sys.stderr, dynamic_ncols=True)
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _verify_on_cluster(args: argparse.Namespace) -> int:
+    from ledger_core import distributed
+
+    bar = _PartitionBar(args, "verify")
+    try:
+        report = _on_cluster(args, lambda client: distributed.verify_dataset(
+            args.sources, client=client, partition_rows=args.batch_size, on_partition=bar))
+    finally:
+        bar.close()
+    bad = [{"source": r.file, "location": f"record {r.row + 1}", "reason": r.reason.name} for r in report.invalid]
+    obj = {"verified": report.total, "bad": bad, "seconds": round(report.seconds, 3), "workers": report.workers,
+           "partitions": len(report.partitions)}
+    text = [f"{report.total:,} signatures checked in {report.seconds:.1f} s on {report.workers} Dask worker(s) "
+            f"({report.records_per_second:,.0f} records/s): {report.valid:,} good, {len(bad):,} bad"]
+    text += [f"  {b['source']} {b['location']}: {b['reason']}" for b in bad[:20]]
+    _out(args, obj, "\n".join(text))
+    return EXIT_REJECTED if bad else EXIT_OK
+
+
+def _import_on_cluster(args: argparse.Namespace) -> int:
+    from ledger_core import Ledger, distributed
+
+    def where(source: str) -> Tuple[str, Dict[str, int]]:
+        # The resume record of a source, as the local import keeps it.
+        return ("url:" + source, {}) if "://" in source else (_progress_key(source), _source_state(source))
+
+    def progress(source: str, records: int) -> Tuple[str, str]:
+        key, state = where(source)
+        return key, json.dumps({"records": records, **state}, sort_keys=True)
+
+    def message(reason: Any) -> str:
+        return f"signature rejected ({reason.name})" if int(reason) < int(reason.DUPLICATE_IN_LEDGER) else reason.name
+
+    bar = _PartitionBar(args, "import")
+    with Ledger.open(args.ledger, hasher=args.hasher) as ledger:
+        for source in args.sources:
+            key, _ = where(source)
+            if ledger.import_progress(key) is not None:
+                raise UsageError(f"{source}: an earlier import already committed some of its records; finish it "
+                                 "without --scheduler/--workers (it resumes there)")
+        size_before = ledger.size
+        try:
+            report = _on_cluster(args, lambda client: distributed.import_dataset(
+                ledger, args.sources, client=client, on_invalid="skip" if args.on_invalid == "skip" else "reject",
+                partition_rows=args.batch_size, on_partition=bar, import_progress=progress))
+        except distributed.DatasetRejectedError as exc:
+            bar.close()
+            rejected = [{"source": r.file, "location": f"record {r.row + 1}", "reason": r.reason.name,
+                         "message": message(r.reason)} for r in exc.rows]
+            appended = ledger.size - size_before
+            obj = {"appended": appended, "rejected": rejected, "size": ledger.size, "root": ledger.root().hex(),
+                   "stopped_at": {"source": exc.file, "location": rejected[0]["location"] if rejected else "",
+                                  "resume_from": f"record {exc.first_row + 1}"}}
+            _out(args, obj, f"stopped: {exc}; {appended:,} appended, size {ledger.size:,}; fix the record, or use "
+                            "--on-invalid skip, and run the same import again (without --scheduler/--workers) to "
+                            "continue there")
+            return EXIT_REJECTED
+        finally:
+            bar.close()
+    rejected = [{"source": r.file, "location": f"record {r.row + 1}", "reason": r.reason.name,
+                 "message": message(r.reason)} for r in report.invalid]
+    obj = {"appended": report.appended, "rejected": rejected, "size": report.ledger_size,
+           "root": (report.ledger_root or b"").hex(), "seconds": round(report.seconds, 3), "resumed": {},
+           "workers": report.workers, "partitions": len(report.partitions)}
+    lines = [f"{report.appended:,} appended, {len(rejected):,} rejected in {report.seconds:.1f} s on {report.workers} "
+             f"Dask worker(s) ({report.records_per_second:,.0f} records/s); size {report.ledger_size:,}, "
+             f"root {(report.ledger_root or b'').hex()}"]
+    lines += [f"  {r['source']} {r['location']}: {r['reason']}: {r['message']}" for r in rejected[:20]]
+    if len(rejected) > 20:
+        lines.append(f"  ... and {len(rejected) - 20:,} more (--json lists them all)")
+    _out(args, obj, "\n".join(lines))
+    return EXIT_REJECTED if rejected else EXIT_OK
 
 
 # --- reading a ledger ------------------------------------------------------------------------------
@@ -475,6 +605,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="check the Parquet files on this Dask cluster (tcp://host:8786), --batch-size rows a task")
+    p.add_argument("--workers", type=_positive, default=None, metavar="N",
+                   help="check the Parquet files on a Dask LocalCluster of N worker processes started here")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ledger-core", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -512,12 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hasher", choices=["blake3", "sha256"], default=None)
     p.add_argument("--batch-size", type=_positive, default=65536)
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    _cluster_options(p)
 
     p = command("verify", "batch-verify the signatures of invoice files (no ledger)", cmd_verify)
     p.add_argument("sources", nargs="+", metavar="SOURCE")
     p.add_argument("--format", choices=["auto", "parquet", "jsonl"], default="auto")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--batch-size", type=_positive, default=65536)
+    _cluster_options(p)
 
     p = command("audit", "re-check every table of a ledger", cmd_audit)
     p.add_argument("ledger")

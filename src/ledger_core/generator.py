@@ -388,9 +388,9 @@ def _join(parts: List[str], path: str, format: str) -> None:
         return
     import pyarrow.parquet as pq
 
-    from ledger_core.importers import _parquet_schema
+    from ledger_core.importers import PARQUET_WRITE_OPTIONS, _parquet_schema
 
-    with pq.ParquetWriter(path, _parquet_schema()) as writer:
+    with pq.ParquetWriter(path, _parquet_schema(), **PARQUET_WRITE_OPTIONS) as writer:
         for part in parts:
             writer.write_table(pq.read_table(part))
 
