@@ -761,6 +761,7 @@ def phase_reads(args: argparse.Namespace, data: Data, path: Path) -> Dict[str, A
     seqs = [int(s) for s in rng.integers(0, data.n, args.lookups)]
     out: Dict[str, Any] = {"load_average_at_start": list(os.getloadavg())}
     with Ledger.open(path, create=False) as led:
+        led.warm()  # the map populated, as a long-running service has it
         n = led.size
         root = led.root()
         out["size"], out["root"] = n, root.hex()

@@ -457,6 +457,19 @@ class PyStore {
     return py::make_tuple(out.size, hash_bytes(out.root), out.records, problems, out.problem_count);
   }
 
+  uint64_t populate() {
+    std::shared_ptr<LedgerStore> s = store();
+    uint64_t bytes = 0;
+    std::string why;
+    Status st;
+    {
+      py::gil_scoped_release release;
+      st = s->populate(&bytes, &why);
+    }
+    if (st != Status::ok) raise(st, why);
+    return bytes;
+  }
+
   py::dict stats() {
     std::shared_ptr<LedgerStore> s = store();
     std::vector<TableStat> rows;
@@ -642,6 +655,7 @@ void bind_store(py::module_& m) {
   store.def("put_checkpoint", &PyStore::put_checkpoint);
   store.def("audit", &PyStore::audit);
   store.def("stats", &PyStore::stats);
+  store.def("populate", &PyStore::populate);
   store.def("snapshot", [](const PyStore& self) { return new PySnapshot(self); });
   bind_reads(store, [](py::object self, auto fn) {
     std::shared_ptr<LedgerStore> s = self.cast<PyStore&>().store();

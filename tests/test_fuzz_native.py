@@ -1224,6 +1224,7 @@ def test_fuzz_store_reads(fuzz_store, seq, key, ident):
         snap.close()
     with pytest.raises(LedgerError):
         snap.size()
+    assert fuzz_store.populate() >= 4096
     size, root, records, problems, count = fuzz_store.audit(None, 1000)
     # verify=False appends what it is given: bad signatures are the audit's only finding.
     assert [p for p in problems if "appended unverified" not in p[2]] == [], problems

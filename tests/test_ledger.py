@@ -961,3 +961,18 @@ def test_by_seller_posting_lists_are_cut_in_groups_of_4096(tmp_path):
     expected = ref.expected_tables("blake3", [records, make_records(10, start=9000, sellers=(2,))])
     assert seen["tables"]["by_seller"] == expected["by_seller"]
     assert [k[:8] for k, _ in expected["by_seller"]].count(ref.u64(4096)) == 5
+
+
+def test_warm_maps_the_used_file_and_reads_go_on(tmp_path):
+    records = make_records(3000, sellers=(0, 1, 2, 3))
+    with Ledger.open(tmp_path / "l") as ledger:
+        ledger.append_batch(batch_of(records, "arrays"))
+        used = ledger.warm()
+        size = os.path.getsize(tmp_path / "l" / "data.mdb")
+        assert 0 < used <= max(size, ledger.map_size) and used % 4096 == 0
+        assert used >= sum(len(r.payload) for r in records)
+        assert ledger.get(2999) == as_invoice(records[2999]) and ledger.audit().ok
+    with Ledger.open(tmp_path / "l", readonly=True) as reader:
+        assert reader.warm() == used
+    with pytest.raises(LedgerClosedError):
+        ledger.warm()

@@ -204,6 +204,9 @@ class LedgerStore {
   Status import_progress(MDB_txn* snapshot, const std::string& key, std::string* value, bool* found,
                          std::string* why);
   Status stats(std::vector<TableStat>* out, std::string* why);
+  // Maps the used part of the file into this process now (MADV_POPULATE_READ, else one
+  // read per page), so that later reads take no page fault; *bytes the length mapped.
+  Status populate(uint64_t* bytes, std::string* why);
 
   // Re-checks every table (ledger_audit.cpp): at most max_problems are listed.
   Status audit(size_t threads, size_t max_problems, AuditResult* out, std::string* why);

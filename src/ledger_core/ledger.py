@@ -545,6 +545,14 @@ class Ledger(_Reads):
                 found.append(Problem("checkpoints", None, f"{where}: the ledger's root at that size differs from the note's"))
         return found
 
+    def warm(self) -> int:
+        """Map the whole ledger file into this process now, so that later reads take no
+        page fault (a service wanting even latency from its first request does this at
+        start; the pages come from the page cache, or are read from disk first). The
+        mapped pages are the page cache's, not this process's memory. Returns the bytes
+        mapped."""
+        return int(self._native.populate())
+
     def stats(self) -> dict:
         """Per table: entries, pages (branch, leaf, overflow), page size: for sizing."""
         return dict(self._native.stats())
