@@ -12,8 +12,8 @@ reused. Every phase runs in its own process (a fresh heap for the memory figures
 allows one environment per file per process); the parent collects JSON:
 
   * import: read_parquet -> Ledger.append_batches with each batch's import progress, as
-    the CLI does (batches of 65536, durability "full", the map grown by the ledger
-    itself: no pre-sizing). Per batch: records so far and the time (the rate-over-the-run
+    the CLI does (batches of --batch records, 65536 as the CLI's default; durability
+    "full"; the map grown by the ledger itself: no pre-sizing). Per batch: records so far and the time (the rate-over-the-run
     plot); peak RssAnon (sampled every 5 ms: the mapped ledger pages are the page cache's,
     not the process's), CPU time, bytes written to disk (/proc/self/io);
   * audit, page cache warm (data.mdb read through first), then after
@@ -44,7 +44,7 @@ from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BATCH = 65536
+BATCH = 65536  # ledger-core import's default
 
 
 def log(msg: str) -> None:
@@ -112,7 +112,7 @@ def _io_write_bytes() -> int:
 
 def phase_import(args: argparse.Namespace) -> Dict[str, Any]:
     from ledger_core import Ledger
-    from ledger_core.importers import read_parquet
+    from ledger_core.importers import MAX_BATCH_BYTES, read_parquet
 
     source = args.source
     key = "file:" + os.path.abspath(source)
@@ -125,7 +125,8 @@ def phase_import(args: argparse.Namespace) -> Dict[str, Any]:
 
         def items() -> Any:
             done = 0
-            for batch in read_parquet(source, batch_size=BATCH):
+            for batch in read_parquet(source, batch_size=args.batch,
+                                      max_batch_bytes=max(MAX_BATCH_BYTES, args.batch * 1024)):
                 done += len(batch)
                 yield batch, (key, json.dumps({"records": done}))
 
@@ -143,7 +144,7 @@ def phase_import(args: argparse.Namespace) -> Dict[str, Any]:
     return {"records": appended, "seconds": seconds, "records_per_s": appended / seconds,
             "cpu_us_per_record": cpu / appended * 1e6, "size": size, "root": root,
             "peak_rss_anon_bytes": peak * 1024, "disk_write_bytes_per_record": written / appended,
-            "map_size_before": map_before, "map_size_after": map_after, "batch": BATCH, "points": points}
+            "map_size_before": map_before, "map_size_after": map_after, "batch": args.batch, "points": points}
 
 
 def _read_through(path: Path) -> None:
@@ -309,7 +310,7 @@ def run_all(args: argparse.Namespace) -> Dict[str, Any]:
     res: Dict[str, Any] = {"machine": machine(str(work)), "command": " ".join(sys.argv), "dataset": data,
                            "records": args.records, "payload_bytes_arg": args.payload_bytes,
                            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    res["import"] = run_phase(args, "import", source=data["path"])
+    res["import"] = run_phase(args, "import", source=data["path"], batch=args.batch)
     if res["import"]["records"] != args.records:
         raise SystemExit(f"bench_scale: imported {res['import']['records']} of {args.records}")
     res["audit_warm"] = run_phase(args, "audit")
@@ -350,6 +351,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--cache-dir", default=default_cache_dir())
     p.add_argument("--work-dir", default=None, help="where the ledger goes (default: CACHE_DIR/bench-scale)")
     p.add_argument("--keep", action="store_true", help="keep the ledger")
+    p.add_argument("--batch", type=int, default=BATCH, help="records per batch (one write transaction each)")
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--out", default=None, help="result file (default bench/results/scale-<records>[-p<bytes>].json)")
     p.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
@@ -367,7 +369,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     text = json.dumps(res, indent=1, default=str)
     if not args.no_write:
         name = args.out or str(HERE / "results" / (f"scale-{args.records}"
-                                                   + (f"-p{args.payload_bytes}" if args.payload_bytes else "") + ".json"))
+                                                   + (f"-p{args.payload_bytes}" if args.payload_bytes else "")
+                                                   + (f"-b{args.batch}" if args.batch != BATCH else "") + ".json"))
         Path(name).write_text(text + "\n")
         log(f"wrote {name}")
     summary = {k: res[k] for k in ("records",)}
