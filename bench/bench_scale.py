@@ -44,7 +44,7 @@ from typing import Any, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-BATCH = 262144  # ledger-core import's default (and 64 MiB of payload: whichever comes first)
+BATCH = 65536  # ledger-core import's default (a batch also ends at 64 MiB of payload)
 
 
 def log(msg: str) -> None:

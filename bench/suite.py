@@ -134,7 +134,7 @@ def goals(res: Dict[str, Any]) -> List[List[str]]:
                      f"{rd['inclusion_proof']['median_us']:.1f} us", _met(rd["inclusion_proof"]["median_us"] <= 20)])
         rows.append(["find <= 3 us at 10M (median, from Python)", f"{rd['find']['median_us']:.2f} us",
                      _met(rd["find"]["median_us"] <= 3)])
-    for name in ("scale-30000000-p300", "scale-30000000-p300-b65536"):
+    for name in ("scale-30000000-p300", "scale-30000000-p300-b262144"):
         thirty = scale.get(name)
         if not thirty:
             continue

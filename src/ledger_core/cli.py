@@ -647,7 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the operator key that attests XML invoices (they carry no signature)")
     p.add_argument("--on-invalid", choices=["skip", "stop"], default="stop")
     p.add_argument("--hasher", choices=["blake3", "sha256"], default=None)
-    p.add_argument("--batch-size", type=_positive, default=262144,
+    p.add_argument("--batch-size", type=_positive, default=65536,
                    help="records per batch, one write transaction each (a batch also ends at 64 MiB of payload)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     _cluster_options(p)
