@@ -48,6 +48,7 @@ import numpy as np
 
 from ledger_core import invoice, merkle
 from ledger_core.errors import BatchRejectedError, InvalidArgumentError, InvalidTypeError, MalformedInputError
+from ledger_core.importers import _positive
 from ledger_core.ledger import AppendReport, Ledger, RejectReason, Rejection
 
 DEFAULT_PARTITION_ROWS = 65536
@@ -296,14 +297,6 @@ def _sources(paths: Any) -> List[_Source]:
     return out
 
 
-def _partition_rows(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTypeError(f"partition_rows must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise InvalidArgumentError(f"partition_rows must be at least 1, got {value}")
-    return value
-
-
 def _workers(client: Any) -> Tuple[int, int]:
     """(worker processes, their threads in all) now."""
     threads = client.nthreads()
@@ -396,7 +389,7 @@ def verify_dataset(paths: Any, *, client: Any = None, hasher: Any = "blake3",
     there is no client; ImportError when Dask is not installed.
     """
     hasher_name = merkle._resolve(hasher).name
-    partition_rows = _partition_rows(partition_rows)
+    partition_rows = _positive(partition_rows, "partition_rows")
     sources = _sources(paths)
     client = _client(client)
     start = time.perf_counter()
@@ -446,7 +439,7 @@ def import_dataset(ledger: Ledger, paths: Any, *, client: Any = None, on_invalid
         raise InvalidTypeError(f"ledger must be a ledger_core.Ledger, got {type(ledger).__name__}")
     if on_invalid not in ("reject", "skip"):
         raise InvalidArgumentError(f"on_invalid must be 'reject' or 'skip', got {on_invalid!r}")
-    partition_rows = _partition_rows(partition_rows)
+    partition_rows = _positive(partition_rows, "partition_rows")
     sources = _sources(paths)
     client = _client(client)
     hasher_name = ledger.hasher.name

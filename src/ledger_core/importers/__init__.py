@@ -36,19 +36,12 @@ PARQUET_WRITE_OPTIONS = {"compression": "lz4", "use_dictionary": ["seller_key"]}
 MAX_JSONL_LINE = 6 * PAYLOAD_MAX_LEN + 2**16
 
 
-def _batch_size(value: Any) -> int:
+def _positive(value: Any, name: str) -> int:
+    """`value` as a count of at least 1: InvalidTypeError / InvalidArgumentError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTypeError(f"batch_size must be an int, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < 1:
-        raise InvalidArgumentError(f"batch_size must be at least 1, got {value}")
-    return value
-
-
-def _max_bytes(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTypeError(f"max_batch_bytes must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise InvalidArgumentError(f"max_batch_bytes must be at least 1, got {value}")
+        raise InvalidArgumentError(f"{name} must be at least 1, got {value}")
     return value
 
 
@@ -92,8 +85,8 @@ def read_parquet(path: PathLike, batch_size: int = 65536, skip: int = 0,
                  max_batch_bytes: int = MAX_BATCH_BYTES) -> Iterator[InvoiceBatch]:
     """The invoices of a Parquet file, `batch_size` rows (and at most `max_batch_bytes` of
     payload) at a time, after the first `skip` rows (a resumed import)."""
-    batch_size = _batch_size(batch_size)
-    max_batch_bytes = _max_bytes(max_batch_bytes)
+    batch_size = _positive(batch_size, "batch_size")
+    max_batch_bytes = _positive(max_batch_bytes, "max_batch_bytes")
     name = os.fspath(path)
     reader = _open_parquet(name, name)
     first = 1
@@ -233,8 +226,8 @@ def read_jsonl(path: PathLike, batch_size: int = 65536, skip: int = 0,
     """The invoices of a JSONL file, `batch_size` lines (and at most `max_batch_bytes` of
     payload) at a time, after the first `skip` lines (a resumed import). A line longer
     than MAX_JSONL_LINE bytes is malformed (it cannot hold a payload of 16 MiB or less)."""
-    batch_size = _batch_size(batch_size)
-    max_batch_bytes = _max_bytes(max_batch_bytes)
+    batch_size = _positive(batch_size, "batch_size")
+    max_batch_bytes = _positive(max_batch_bytes, "max_batch_bytes")
     name = os.fspath(path)
     rows: List[tuple] = []
     held = 0
