@@ -149,14 +149,8 @@ def _threads(threads: Optional[int]) -> Optional[int]:
     return threads
 
 
-def _native_column(column: Any) -> Any:
-    """A batch column as the native layer takes it: a list, a (N, k) array or a Packed."""
-    return column
-
-
 def _batch_of(rows: Tuple[Any, ...]) -> InvoiceBatch:
-    ids, issued, sellers, sigs, payloads = rows
-    return InvoiceBatch._trusted(ids, issued, sellers, sigs, payloads)
+    return InvoiceBatch._trusted(*rows)
 
 
 # Records per native read of a scan: the copies stay in the CPU caches and the memory is
@@ -583,8 +577,8 @@ def _append_columns(batch: Any, verify: bool, payload_hashes: Any) -> Tuple[Any,
         if payload_hashes.shape != (len(batch), 32):
             raise InvalidArgumentError(f"payload_hashes must have shape ({len(batch)}, 32), got {payload_hashes.shape}")
         payload_hashes = np.ascontiguousarray(payload_hashes)
-    return (_native_column(batch.invoice_ids), batch.issued_at, _native_column(batch.seller_keys),
-            _native_column(batch.signatures), _native_column(batch.payloads), payload_hashes, verify)
+    return (batch.invoice_ids, batch.issued_at, batch.seller_keys, batch.signatures, batch.payloads, payload_hashes,
+            verify)
 
 
 def _stream_item(item: Any) -> Tuple[Any, Any, Any]:
